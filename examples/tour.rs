@@ -1,1 +1,123 @@
-fn main() {}
+//! A tour of goscope: start tasks, await them, get a panic back as a value, cancel one,
+//! fire and forget with the panic hook.
+//!
+//! Run: `cargo run --example tour`
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use goscope::{Error, go, go_blocking};
+use tokio::sync::oneshot;
+
+#[derive(Debug)]
+struct User {
+    id: u64,
+    name: String,
+}
+
+/// Calling it starts the task and returns `Task<User>` at once.
+#[go]
+async fn fetch_user(id: u64) -> User {
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    User {
+        id,
+        name: format!("user-{id}"),
+    }
+}
+
+/// A sync fn on the blocking pool: `Task<u64>`.
+#[go(blocking)]
+fn checksum(data: Vec<u8>) -> u64 {
+    data.iter().map(|&b| u64::from(b)).sum()
+}
+
+/// The name shows in `PanicError` and in tracing.
+#[go(name = "billing.charge")]
+async fn charge(cents: u64) -> u64 {
+    if cents == 0 {
+        panic!("refusing to charge 0 cents");
+    }
+    cents
+}
+
+struct Mailer {
+    from: String,
+}
+
+impl Mailer {
+    /// Methods take `self: Arc<Self>` (or `self`): the task outlives the call.
+    #[go(name = "mailer.send")]
+    async fn send(self: Arc<Self>, to: String) -> String {
+        format!("{} -> {to}", self.from)
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    // 1. Start tasks; they run while we do other things.
+    let alice = fetch_user(1);
+    let bob = fetch_user(2);
+    let sum = checksum(b"goscope".to_vec());
+    let (alice, bob, sum) = (alice.await?, bob.await?, sum.await?);
+    println!(
+        "1. fetched {} ({}) and {} ({}), checksum {sum}",
+        alice.name, alice.id, bob.name, bob.id
+    );
+
+    let mailer = Arc::new(Mailer {
+        from: "noreply@example.com".into(),
+    });
+    println!(
+        "   mailer: {}",
+        mailer.send("alice@example.com".into()).await?
+    );
+
+    // 2. A panic is a value: message, location and task name, never lost.
+    match charge(0).await {
+        Err(Error::Panicked(p)) => {
+            println!("2. captured: {p}");
+            println!(
+                "   message = {:?}, location = {}, task = {:?}, spawned at = {}",
+                p.message(),
+                p.location().map_or("?".to_string(), ToString::to_string),
+                p.task_name(),
+                p.spawned_at().map_or("?".to_string(), ToString::to_string),
+            );
+        }
+        other => println!("2. unexpected: {other:?}"),
+    }
+
+    // 3. Cancel a task: it stops at its next `.await`. Dropping a `Task` cancels it too.
+    let slow = go(async {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        "never"
+    });
+    slow.cancel();
+    println!(
+        "3. cancel requested: is_cancelled = {}",
+        slow.is_cancelled()
+    );
+    println!("   result: {:?}", slow.await);
+    let late = go(tokio::time::sleep(Duration::from_secs(3600)));
+    println!(
+        "   with a deadline: {:?}",
+        late.timeout(Duration::from_millis(10)).await
+    );
+
+    // 4. Fire and forget: a detached task's panic reaches the hook (and stderr).
+    let (tx, rx) = oneshot::channel();
+    let tx = std::sync::Mutex::new(Some(tx));
+    goscope::set_panic_hook(move |p| {
+        if let Some(tx) = tx.lock().unwrap().take() {
+            let _ = tx.send(p.to_string());
+        }
+    });
+    go(async { panic!("background job failed") }).detach();
+    println!("4. the hook saw: {}", rx.await.unwrap());
+
+    // 5. Blocking code that waits for a task from a plain thread.
+    let task = go(async { 6 * 7 });
+    let answer = go_blocking(move || task.wait()).await??;
+    println!("5. waited from the blocking pool: {answer}");
+    Ok(())
+}

@@ -1,1 +1,62 @@
-fn main(){}
+//! Macro hygiene: expansions use only absolute paths, so local modules named `core`,
+//! `std` and `tokio` cannot capture them, and they compile without warnings.
+#![deny(warnings)]
+
+#[allow(dead_code)]
+mod core {}
+#[allow(dead_code)]
+mod std {}
+#[allow(dead_code)]
+mod tokio {}
+#[allow(dead_code)]
+mod goscope {}
+
+#[allow(dead_code)]
+struct Result;
+#[allow(dead_code)]
+struct Option;
+#[allow(dead_code)]
+struct Task;
+
+#[::goscope::go]
+async fn hygienic_async(x: u64, (a, b): (u64, u64)) -> u64 {
+    x + a + b
+}
+
+#[::goscope::go(blocking, name = "hygiene.blocking")]
+fn hygienic_blocking(mut v: ::std::vec::Vec<u64>) -> u64 {
+    v.push(1);
+    v.iter().sum()
+}
+
+#[::goscope::go(detach)]
+async fn hygienic_detached(tx: ::tokio::sync::oneshot::Sender<u64>) {
+    let _ = tx.send(9);
+}
+
+struct Service {
+    base: u64,
+}
+
+impl Service {
+    #[::goscope::go]
+    async fn method(self: ::std::sync::Arc<Self>, x: u64) -> u64 {
+        self.base + x
+    }
+}
+
+#[test]
+fn macros_expand_hygienically() {
+    let rt = ::tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        ::core::assert_eq!(hygienic_async(1, (2, 3)).await.unwrap(), 6);
+        ::core::assert_eq!(hygienic_blocking(::std::vec![1, 2]).await.unwrap(), 4);
+        let (tx, rx) = ::tokio::sync::oneshot::channel();
+        hygienic_detached(tx);
+        ::core::assert_eq!(rx.await.unwrap(), 9);
+        let svc = ::std::sync::Arc::new(Service { base: 40 });
+        ::core::assert_eq!(svc.method(2).await.unwrap(), 42);
+    });
+}

@@ -1,1 +1,13 @@
-pub fn _x() {}
+//! Procedural macros for goscope.
+//!
+//! This crate is an implementation detail of goscope: depend on the `goscope` crate, which
+//! re-exports every macro defined here and provides the runtime their expansions call.
+
+mod error;
+mod go;
+
+/// Makes a fn start a task each time it is called; see `goscope::go` for the documentation.
+#[proc_macro_attribute]
+pub fn go(args: proc_macro::TokenStream, item: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    go::go(args.into(), item.into()).into()
+}

@@ -1,0 +1,589 @@
+//! [`Task`], and the functions that start one: [`go`](fn@go), [`go_blocking`], [`go_ctx`],
+//! [`go_with_recover`].
+//!
+//! # Design
+//!
+//! A task is a Tokio task whose future is wrapped in [`Capture`]: every poll runs inside
+//! `catch_unwind`, so a panic becomes `Err(Error::Panicked(_))` on the spot, on the
+//! panicking thread, where the panic hook (see `panic.rs`) has just recorded its
+//! location. The Tokio `JoinHandle` therefore carries `Result<T, Error>` and a Tokio
+//! `JoinError` only ever means "cancelled" (or, in one corner, a panic in the drop of a
+//! cancelled future, which has no location).
+//!
+//! [`Task`] owns the `JoinHandle`. Dropping it aborts the task, so nothing outlives the
+//! code that started it unless it says so with [`Task::detach`]. There is no allocation
+//! beyond Tokio's own task cell: the name is a `Cow<'static, str>` (borrowed for `#[go]`)
+//! and the spawn location a `&'static Location`.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::Error;
+use crate::panic::{self, PanicError};
+
+/// A running task: a handle to await its result, cancel it, or let it run on its own.
+///
+/// Created by [`go`](fn@go), [`go_blocking`], [`go_ctx`] and every `#[go]` function.
+///
+/// - `.await` gives `Result<T, Error>` and never panics: a panic in the task arrives as
+///   [`Error::Panicked`], with its message and location.
+/// - Dropping a `Task` cancels it: the task's future is dropped at its next `.await`.
+///   Nothing outlives its handle unless you call [`detach`](Task::detach).
+/// - [`wait`](Task::wait) blocks a thread that is not running async code.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), goscope::Error> {
+/// let a = goscope::go(async { 20 });
+/// let b = goscope::go(async { 22 });
+/// assert_eq!(a.await? + b.await?, 42);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Cancel safety
+///
+/// Awaiting a `Task` is cancel-safe in the sense that dropping the `.await` drops the
+/// `Task`, which cancels the task: use `&mut task` to poll it without giving it up.
+#[must_use = "dropping a `Task` cancels it; `.await` it, or call `.detach()` to let it run"]
+pub struct Task<T> {
+    /// `None` only inside `detach`, which consumes the task.
+    handle: Option<JoinHandle<Result<T, Error>>>,
+    name: Option<Cow<'static, str>>,
+    cancelled: AtomicBool,
+    done: bool,
+}
+
+impl<T> Task<T> {
+    fn handle(&self) -> &JoinHandle<Result<T, Error>> {
+        self.handle
+            .as_ref()
+            .expect("goscope: a `Task` is only emptied by `detach`, which consumes it")
+    }
+
+    /// Returns `true` once the task has finished: returned, panicked or been cancelled.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let task = goscope::go(async { 1 });
+    /// tokio::task::yield_now().await; // let it run
+    /// assert!(task.is_finished());
+    /// # }
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.done || self.handle().is_finished()
+    }
+
+    /// Cancels the task: its future is dropped at its next `.await` (or before it starts),
+    /// and awaiting the `Task` then gives `Err(Error::Cancelled)`.
+    ///
+    /// A task that already finished keeps its result. A [`go_blocking`] closure that has
+    /// started cannot be interrupted: it runs to the end and its result is kept.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let task = goscope::go(std::future::pending::<()>());
+    /// task.cancel();
+    /// assert!(task.is_cancelled());
+    /// assert!(matches!(task.await, Err(goscope::Error::Cancelled)));
+    /// # }
+    /// ```
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+        self.handle().abort();
+    }
+
+    /// Returns `true` if [`cancel`](Task::cancel) was called on this handle, or if
+    /// awaiting it reported that the task was cancelled (by its token, for [`go_ctx`]).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// The task's name: the function's path for `#[go]`, the `name = "…"` option, or
+    /// `None` for [`go`](fn@go).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// #[goscope::go(name = "mailer")]
+    /// async fn send() {}
+    /// assert_eq!(send().name(), Some("mailer"));
+    /// assert_eq!(goscope::go(async {}).name(), None);
+    /// # }
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Lets the task run on its own, fire-and-forget.
+    ///
+    /// Its result is dropped when it finishes. If it panics, the panic is reported like
+    /// every captured panic: std's panic message on stderr, a `tracing` error event and
+    /// the [`set_panic_hook`](crate::set_panic_hook) observer.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// goscope::go(async { /* send an email */ }).detach();
+    /// # }
+    /// ```
+    pub fn detach(mut self) {
+        // Dropping a `JoinHandle` lets the Tokio task run on; `Drop for Task` sees `None`.
+        drop(self.handle.take());
+    }
+
+    /// Waits for the task, at most `duration`; when the deadline passes first, the task is
+    /// cancelled and the result is `Err(Error::TimedOut(duration))`.
+    ///
+    /// Needs a runtime with the time driver (`#[tokio::main]` has it).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// let slow = goscope::go(tokio::time::sleep(Duration::from_secs(60)));
+    /// let r = slow.timeout(Duration::from_secs(1)).await;
+    /// assert!(matches!(r, Err(goscope::Error::TimedOut(d)) if d == Duration::from_secs(1)));
+    /// # }
+    /// ```
+    pub fn timeout(self, duration: Duration) -> TaskTimeout<T> {
+        TaskTimeout {
+            task: self,
+            sleep: tokio::time::sleep(duration),
+            duration,
+        }
+    }
+
+    /// Blocks the current thread until the task finishes and returns its result.
+    ///
+    /// For threads that do not run async code: a `std::thread`, `main` before a runtime's
+    /// `block_on`, or a [`go_blocking`] closure. The task keeps running on its runtime,
+    /// which must be driven by someone else (a multi-thread runtime, or a current-thread
+    /// runtime inside another thread's `block_on`).
+    ///
+    /// # Panics
+    ///
+    /// Blocking a thread that runs async tasks would stall those tasks, possibly forever,
+    /// so `wait` refuses to: called inside a goscope task it panics with a message saying
+    /// to `.await` the task instead (the panic is captured like any other); called on any
+    /// other async thread (a `tokio::spawn`ed task, `block_on`), Tokio panics with
+    /// "Cannot start a runtime from within a runtime".
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = tokio::runtime::Runtime::new().unwrap();
+    /// let task = {
+    ///     let _enter = rt.enter(); // `go` needs a runtime context, not async code
+    ///     goscope::go(async { 6 * 7 })
+    /// };
+    /// let answer = std::thread::spawn(move || task.wait()).join().unwrap();
+    /// assert_eq!(answer.unwrap(), 42);
+    /// ```
+    pub fn wait(self) -> Result<T, Error> {
+        if IN_TASK.get() {
+            panic!(
+                "`Task::wait()` called inside a goscope task: it would block a thread that \
+                 runs async tasks; `.await` the task instead"
+            );
+        }
+        match Handle::try_current() {
+            Ok(handle) => handle.block_on(self),
+            Err(_) => crate::block_on::block_on(self),
+        }
+    }
+}
+
+impl<T> Future for Task<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        assert!(!self.done, "`Task` polled after it completed");
+        let handle = self
+            .handle
+            .as_mut()
+            .expect("goscope: a `Task` is only emptied by `detach`, which consumes it");
+        let out = match Pin::new(handle).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(out)) => out,
+            Poll::Ready(Err(join)) if join.is_cancelled() => Err(Error::Cancelled),
+            Poll::Ready(Err(join)) => {
+                // A panic outside our `catch_unwind`: in the drop of a cancelled future.
+                let panic = PanicError::from_panic(join.into_panic());
+                panic::report(&panic);
+                Err(Error::Panicked(panic))
+            }
+        };
+        self.done = true;
+        if matches!(out, Err(Error::Cancelled)) {
+            self.cancelled.store(true, Ordering::Relaxed);
+        }
+        Poll::Ready(out)
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.handle
+            && !self.done
+        {
+            handle.abort();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("name", &self.name)
+            .field("finished", &self.is_finished())
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Waits for a task with a deadline.
+    ///
+    /// This `struct` is created by [`Task::timeout`]. Dropping it drops the task, which
+    /// cancels it.
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct TaskTimeout<T> {
+        task: Task<T>,
+        #[pin]
+        sleep: tokio::time::Sleep,
+        duration: Duration,
+    }
+}
+
+impl<T> Future for TaskTimeout<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(out) = Pin::new(&mut *this.task).poll(cx) {
+            return Poll::Ready(out);
+        }
+        match this.sleep.poll(cx) {
+            Poll::Ready(()) => {
+                this.task.cancel();
+                Poll::Ready(Err(Error::TimedOut(*this.duration)))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> fmt::Debug for TaskTimeout<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskTimeout")
+            .field("task", &self.task)
+            .field("duration", &self.duration)
+            .finish()
+    }
+}
+
+// ===== spawning =====
+
+std::thread_local! {
+    /// `true` while this thread polls a goscope task's future.
+    static IN_TASK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Who a task is: its name and where it was started. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Meta {
+    pub(crate) name: Option<Cow<'static, str>>,
+    pub(crate) spawned_at: &'static Location<'static>,
+}
+
+impl Meta {
+    fn span(&self) -> tracing::Span {
+        tracing::debug_span!(
+            target: "goscope",
+            "goscope.task",
+            name = self.name.as_deref(),
+            spawned_at = %self.spawned_at,
+        )
+    }
+
+    fn capture(&self, payload: Box<dyn std::any::Any + Send>) -> Error {
+        Error::Panicked(panic::capture(payload, self.name.clone(), self.spawned_at))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future a goscope task runs: the user's future, each poll under `catch_unwind`
+    /// and inside the task's tracing span.
+    struct Capture<F> {
+        #[pin]
+        fut: F,
+        meta: Meta,
+        span: tracing::Span,
+    }
+}
+
+impl<T, F: Future<Output = Result<T, Error>>> Future for Capture<F> {
+    type Output = Result<T, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _span = this.span.enter();
+        let was_in_task = IN_TASK.replace(true);
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.poll(cx)));
+        IN_TASK.set(was_in_task);
+        match polled {
+            Ok(poll) => poll,
+            Err(payload) => Poll::Ready(Err(this.meta.capture(payload))),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Maps a future's output `T` to `Ok(T)`.
+    struct Infallible<F> {
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F: Future> Future for Infallible<F> {
+    type Output = Result<F::Output, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().fut.poll(cx).map(Ok)
+    }
+}
+
+const NO_RUNTIME: &str = "goscope needs a Tokio runtime to start a task, and none is running \
+     on this thread: run your async code under `#[tokio::main]` (or `#[tokio::test]`), or inside \
+     `Runtime::block_on` / after `Runtime::enter()`";
+
+fn current_handle() -> Handle {
+    match Handle::try_current() {
+        Ok(handle) => handle,
+        Err(_) => panic!("{NO_RUNTIME}"),
+    }
+}
+
+/// Starts `fut`, which reports its own `Error`s, as a goscope task.
+#[track_caller]
+pub(crate) fn spawn_with<T, F>(name: Option<Cow<'static, str>>, fut: F) -> Task<T>
+where
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+    T: Send + 'static,
+{
+    let meta = Meta {
+        name,
+        spawned_at: Location::caller(),
+    };
+    let handle = current_handle();
+    panic::install_process_hook();
+    let name = meta.name.clone();
+    let span = meta.span();
+    let handle = handle.spawn(Capture { fut, meta, span });
+    Task {
+        handle: Some(handle),
+        name,
+        cancelled: AtomicBool::new(false),
+        done: false,
+    }
+}
+
+#[track_caller]
+pub(crate) fn spawn_named<T, F>(name: Option<Cow<'static, str>>, fut: F) -> Task<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    spawn_with(name, Infallible { fut })
+}
+
+#[track_caller]
+pub(crate) fn spawn_blocking_named<T, F>(name: Option<Cow<'static, str>>, f: F) -> Task<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let meta = Meta {
+        name,
+        spawned_at: Location::caller(),
+    };
+    let handle = current_handle();
+    panic::install_process_hook();
+    let name = meta.name.clone();
+    let handle = handle.spawn_blocking(move || {
+        let _span = meta.span().entered();
+        std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| meta.capture(payload))
+    });
+    Task {
+        handle: Some(handle),
+        name,
+        cancelled: AtomicBool::new(false),
+        done: false,
+    }
+}
+
+/// Starts `fut` as a task on the current Tokio runtime, now, and returns its [`Task`].
+///
+/// The task runs in parallel with the caller (on a multi-thread runtime). A panic in it
+/// is captured and arrives as [`Error::Panicked`] when the `Task` is awaited; the
+/// `PanicError` records where the panic happened and where `go` was called.
+///
+/// Dropping the returned `Task` cancels the task; call [`Task::detach`] for
+/// fire-and-forget.
+///
+/// # Panics
+///
+/// Outside a Tokio runtime, with a message naming the fix (`#[tokio::main]`, or
+/// `Runtime::block_on` / `Runtime::enter`).
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), goscope::Error> {
+/// let task = goscope::go(async { "fetched".len() });
+/// assert_eq!(task.await?, 7);
+/// # Ok(())
+/// # }
+/// ```
+#[track_caller]
+pub fn go<F>(fut: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    spawn_named(None, fut)
+}
+
+/// Runs the closure `f` on Tokio's blocking thread pool and returns its [`Task`].
+///
+/// For CPU-heavy or blocking code (file I/O, compression, a synchronous client). A panic
+/// in `f` is captured like in [`go`](fn@go). Once `f` has started it cannot be interrupted:
+/// [`Task::cancel`] only stops it from starting.
+///
+/// # Panics
+///
+/// Outside a Tokio runtime, like [`go`](fn@go).
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), goscope::Error> {
+/// let sum = goscope::go_blocking(|| (1..=100u64).sum::<u64>());
+/// assert_eq!(sum.await?, 5050);
+/// # Ok(())
+/// # }
+/// ```
+#[track_caller]
+pub fn go_blocking<F, T>(f: F) -> Task<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    spawn_blocking_named(None, f)
+}
+
+/// Starts the future that `f` builds from a cancellation token (Go's `GoCtx`), as a task
+/// bound to `token`.
+///
+/// `f` receives `ctx`, a child of `token`, to watch for graceful shutdown. When `token`
+/// is cancelled the future is dropped at its next `.await` and the task ends with
+/// `Err(Error::Cancelled)`; if both happen at once, a finished value wins. `ctx` is
+/// cancelled when the task ends, however it ends (like Go's `defer cancel()`), so work
+/// that `ctx` was handed to stops with it. Cancelling `ctx` does not cancel `token`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use tokio_util::sync::CancellationToken;
+///
+/// let token = CancellationToken::new();
+/// let listener = goscope::go_ctx(token.clone(), |ctx| async move {
+///     ctx.cancelled().await; // a real listener would `select!` on messages too
+///     "unreachable: the future is dropped when the token is cancelled"
+/// });
+/// token.cancel();
+/// assert!(matches!(listener.await, Err(goscope::Error::Cancelled)));
+/// # }
+/// ```
+#[track_caller]
+pub fn go_ctx<F, Fut>(token: CancellationToken, f: F) -> Task<Fut::Output>
+where
+    F: FnOnce(CancellationToken) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    let ctx = token.child_token();
+    let fut = f(ctx.clone());
+    spawn_with(None, async move {
+        let _cancel_ctx_on_exit = ctx.drop_guard();
+        token
+            .run_until_cancelled_owned(fut)
+            .await
+            .ok_or(Error::Cancelled)
+    })
+}
+
+/// Starts `fut` fire-and-forget, calling `recover` with the [`PanicError`] if it panics
+/// (Go's `GoWithRecover`).
+///
+/// Use it when a panic must be answered by more than a log line: close a pipe, release a
+/// waiter, mark a job as failed. The [`set_panic_hook`](crate::set_panic_hook) observer
+/// sees the panic too, before `recover` runs. A panic inside `recover` is captured and
+/// reported like any detached task's panic.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (tx, rx) = tokio::sync::oneshot::channel();
+/// goscope::go_with_recover(
+///     async { panic!("listener crashed") },
+///     move |p| { let _ = tx.send(p.message().map(str::to_owned)); },
+/// );
+/// assert_eq!(rx.await.unwrap().as_deref(), Some("listener crashed"));
+/// # }
+/// ```
+#[track_caller]
+pub fn go_with_recover<F, R>(fut: F, recover: R)
+where
+    F: Future<Output = ()> + Send + 'static,
+    R: FnOnce(PanicError) + Send + 'static,
+{
+    let meta = Meta {
+        name: None,
+        spawned_at: Location::caller(),
+    };
+    let inner = Capture {
+        fut: Infallible { fut },
+        span: tracing::Span::none(),
+        meta,
+    };
+    spawn_with(None, async move {
+        if let Err(Error::Panicked(p)) = inner.await {
+            recover(p);
+        }
+        Ok(())
+    })
+    .detach();
+}

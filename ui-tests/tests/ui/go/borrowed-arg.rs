@@ -1,0 +1,8 @@
+use goscope::go;
+
+#[go]
+async fn greet(name: &str) -> String {
+    format!("hello {name}")
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use goscope::go;
+
+#[go]
+fn checksum(data: Vec<u8>) -> u64 {
+    data.iter().map(|&b| u64::from(b)).sum()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use goscope::go;
+
+#[go]
+struct Config {
+    retries: u32,
+}
+
+fn main() {}
