@@ -66,7 +66,7 @@ async fn go_fn_is_named_after_its_path() {
 async fn panic_with_str_payload_is_captured_with_its_location() {
     hook::install();
     let line = line!() + 2;
-    let task: Task<()> = goscope::__private::spawn("tests.str-panic", async {
+    let task: Task<()> = goscope::__private::spawn(&"tests.str-panic", async {
         panic!("str boom");
     });
     let p = panic_of(task.await);
@@ -188,7 +188,7 @@ async fn detach_keeps_running_and_its_panic_reaches_the_hook() {
     hook::install();
     let (go_on, wait) = oneshot::channel::<()>();
     let (out_tx, mut out) = mpsc::channel(1);
-    let task = goscope::__private::spawn("tests.detached", async move {
+    let task = goscope::__private::spawn(&"tests.detached", async move {
         wait.await.unwrap();
         out_tx.send("still running").await.unwrap();
         panic!("detached boom");
@@ -217,13 +217,13 @@ async fn go_detach_fn_runs_without_a_handle() {
 async fn a_panicking_hook_is_swallowed() {
     hook::install();
     let task: Task<u8> =
-        goscope::__private::spawn(hook::PANICKING_HOOK_TASK, async { panic!("task boom") });
+        goscope::__private::spawn(&hook::PANICKING_HOOK_TASK, async { panic!("task boom") });
     // The observer panicked while reporting; the task's result is unaffected.
     let p = panic_of(task.await);
     assert_eq!(p.message(), Some("task boom"));
     // And the runtime and the observer keep working for the next panic.
     let next: Task<u8> =
-        goscope::__private::spawn("tests.after-hook-panic", async { panic!("next boom") });
+        goscope::__private::spawn(&"tests.after-hook-panic", async { panic!("next boom") });
     assert_eq!(panic_of(next.await).message(), Some("next boom"));
     assert_eq!(hook::seen("tests.after-hook-panic").len(), 1);
 }

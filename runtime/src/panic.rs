@@ -108,6 +108,11 @@ impl fmt::Display for PanicLocation {
 /// # }
 /// ```
 pub struct PanicError {
+    // Boxed: `Result<T, Error>` is what every task stores, so `Error` stays small.
+    inner: Box<Captured>,
+}
+
+struct Captured {
     payload: Box<dyn Any + Send + 'static>,
     location: Option<PanicLocation>,
     task_name: Option<Cow<'static, str>>,
@@ -128,10 +133,12 @@ impl PanicError {
     /// ```
     pub fn from_panic(payload: Box<dyn Any + Send + 'static>) -> Self {
         PanicError {
-            payload,
-            location: take_location(),
-            task_name: None,
-            spawned_at: None,
+            inner: Box::new(Captured {
+                payload,
+                location: take_location(),
+                task_name: None,
+                spawned_at: None,
+            }),
         }
     }
 
@@ -140,17 +147,17 @@ impl PanicError {
         name: Option<Cow<'static, str>>,
         spawned_at: &'static Location<'static>,
     ) -> Self {
-        self.task_name = name;
-        self.spawned_at = Some(spawned_at);
+        self.inner.task_name = name;
+        self.inner.spawned_at = Some(spawned_at);
         self
     }
 
     /// The panic message, when the payload is a string (`panic!("…")` with or without
     /// format arguments); `None` for other payloads (`std::panic::panic_any(42)`).
     pub fn message(&self) -> Option<&str> {
-        if let Some(s) = self.payload.downcast_ref::<&'static str>() {
+        if let Some(s) = self.inner.payload.downcast_ref::<&'static str>() {
             Some(s)
-        } else if let Some(s) = self.payload.downcast_ref::<String>() {
+        } else if let Some(s) = self.inner.payload.downcast_ref::<String>() {
             Some(s)
         } else {
             None
@@ -165,23 +172,23 @@ impl PanicError {
     ///
     /// [`spawned_at`]: PanicError::spawned_at
     pub fn location(&self) -> Option<&PanicLocation> {
-        self.location.as_ref()
+        self.inner.location.as_ref()
     }
 
     /// The name of the task that panicked: the function's path for `#[go]`, or the name
     /// given with `#[go(name = "…")]`; `None` for unnamed tasks.
     pub fn task_name(&self) -> Option<&str> {
-        self.task_name.as_deref()
+        self.inner.task_name.as_deref()
     }
 
     /// Where the task that panicked was started (the caller of `go` or of the `#[go]` fn).
     pub fn spawned_at(&self) -> Option<&'static Location<'static>> {
-        self.spawned_at
+        self.inner.spawned_at
     }
 
     /// The panic payload, as `catch_unwind` returned it.
     pub fn payload(&self) -> &(dyn Any + Send + 'static) {
-        &*self.payload
+        &*self.inner.payload
     }
 
     /// The panic payload, to re-raise with [`std::panic::resume_unwind`].
@@ -192,17 +199,17 @@ impl PanicError {
     /// std::panic::resume_unwind(p.into_panic());
     /// ```
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.payload
+        self.inner.payload
     }
 }
 
 impl fmt::Display for PanicError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.task_name {
+        match &self.inner.task_name {
             Some(name) => write!(f, "task `{name}` panicked")?,
             None => f.write_str("a task panicked")?,
         }
-        if let Some(loc) = &self.location {
+        if let Some(loc) = &self.inner.location {
             write!(f, " at {loc}")?;
         }
         match self.message() {
@@ -216,9 +223,9 @@ impl fmt::Debug for PanicError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PanicError")
             .field("message", &self.message())
-            .field("location", &self.location)
-            .field("task_name", &self.task_name)
-            .field("spawned_at", &self.spawned_at)
+            .field("location", &self.inner.location)
+            .field("task_name", &self.inner.task_name)
+            .field("spawned_at", &self.inner.spawned_at)
             .finish_non_exhaustive()
     }
 }

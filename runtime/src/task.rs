@@ -12,10 +12,12 @@
 //!
 //! [`Task`] owns the `JoinHandle`. Dropping it aborts the task, so nothing outlives the
 //! code that started it unless it says so with [`Task::detach`]. There is no allocation
-//! beyond Tokio's own task cell: the name is a `Cow<'static, str>` (borrowed for `#[go]`)
-//! and the spawn location a `&'static Location`.
+//! beyond Tokio's own task cell, and the cell grows as little as possible, because Tokio
+//! sizes it in steps of 128 bytes and a bigger step means more memory traffic per task:
+//! the wrapper adds 16 bytes, two thin pointers (the name as `&'static &'static str`, the
+//! spawn location as `&'static Location`). The task's `tracing` span is not stored in it:
+//! when a subscriber wants the span, the task is spawned `Instrumented` instead.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location};
@@ -61,7 +63,7 @@ use crate::panic::{self, PanicError};
 pub struct Task<T> {
     /// `None` only inside `detach`, which consumes the task.
     handle: Option<JoinHandle<Result<T, Error>>>,
-    name: Option<Cow<'static, str>>,
+    name: Name,
     cancelled: AtomicBool,
     done: bool,
 }
@@ -126,7 +128,7 @@ impl<T> Task<T> {
     /// # }
     /// ```
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.name.copied()
     }
 
     /// Lets the task run on its own, fire-and-forget.
@@ -304,36 +306,43 @@ std::thread_local! {
     static IN_TASK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Who a task is: its name and where it was started. Cheap to clone.
-#[derive(Clone)]
+/// A task's name, as a thin pointer: `&"literal"` is promoted to `'static`.
+pub(crate) type Name = Option<&'static &'static str>;
+
+/// Who a task is: its name and where it was started.
+#[derive(Clone, Copy)]
 pub(crate) struct Meta {
-    pub(crate) name: Option<Cow<'static, str>>,
+    pub(crate) name: Name,
     pub(crate) spawned_at: &'static Location<'static>,
 }
 
 impl Meta {
-    fn span(&self) -> tracing::Span {
-        tracing::debug_span!(
+    /// The task's `goscope.task` span, or `None` when no subscriber wants it.
+    fn span(&self) -> Option<tracing::Span> {
+        let span = tracing::debug_span!(
             target: "goscope",
             "goscope.task",
-            name = self.name.as_deref(),
+            name = self.name.copied(),
             spawned_at = %self.spawned_at,
-        )
+        );
+        (!span.is_disabled()).then_some(span)
     }
 
     fn capture(&self, payload: Box<dyn std::any::Any + Send>) -> Error {
-        Error::Panicked(panic::capture(payload, self.name.clone(), self.spawned_at))
+        Error::Panicked(panic::capture(
+            payload,
+            self.name.map(|n| (*n).into()),
+            self.spawned_at,
+        ))
     }
 }
 
 pin_project_lite::pin_project! {
-    /// The future a goscope task runs: the user's future, each poll under `catch_unwind`
-    /// and inside the task's tracing span.
+    /// The future a goscope task runs: the user's future, each poll under `catch_unwind`.
     struct Capture<F> {
         #[pin]
         fut: F,
         meta: Meta,
-        span: tracing::Span,
     }
 }
 
@@ -342,7 +351,6 @@ impl<T, F: Future<Output = Result<T, Error>>> Future for Capture<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let _span = this.span.enter();
         let was_in_task = IN_TASK.replace(true);
         let polled = std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.poll(cx)));
         IN_TASK.set(was_in_task);
@@ -373,16 +381,21 @@ const NO_RUNTIME: &str = "goscope needs a Tokio runtime to start a task, and non
      on this thread: run your async code under `#[tokio::main]` (or `#[tokio::test]`), or inside \
      `Runtime::block_on` / after `Runtime::enter()`";
 
-fn current_handle() -> Handle {
-    match Handle::try_current() {
-        Ok(handle) => handle,
-        Err(_) => panic!("{NO_RUNTIME}"),
+/// Panics with [`NO_RUNTIME`] unless this thread can spawn on a Tokio runtime.
+///
+/// Inside a Tokio task (the common case) a runtime is there by construction, and the
+/// check costs one thread-local read; elsewhere it takes `Handle::try_current`, which
+/// clones the runtime's `Arc` (a shared cache line we keep off the hot path).
+#[track_caller]
+fn assert_runtime() {
+    if tokio::task::try_id().is_none() && Handle::try_current().is_err() {
+        panic!("{NO_RUNTIME}");
     }
 }
 
 /// Starts `fut`, which reports its own `Error`s, as a goscope task.
 #[track_caller]
-pub(crate) fn spawn_with<T, F>(name: Option<Cow<'static, str>>, fut: F) -> Task<T>
+pub(crate) fn spawn_with<T, F>(name: Name, fut: F) -> Task<T>
 where
     F: Future<Output = Result<T, Error>> + Send + 'static,
     T: Send + 'static,
@@ -391,21 +404,23 @@ where
         name,
         spawned_at: Location::caller(),
     };
-    let handle = current_handle();
+    assert_runtime();
     panic::install_process_hook();
-    let name = meta.name.clone();
-    let span = meta.span();
-    let handle = handle.spawn(Capture { fut, meta, span });
+    let task = Capture { fut, meta };
+    let handle = match meta.span() {
+        None => tokio::spawn(task),
+        Some(span) => tokio::spawn(tracing::Instrument::instrument(task, span)),
+    };
     Task {
         handle: Some(handle),
-        name,
+        name: meta.name,
         cancelled: AtomicBool::new(false),
         done: false,
     }
 }
 
 #[track_caller]
-pub(crate) fn spawn_named<T, F>(name: Option<Cow<'static, str>>, fut: F) -> Task<T>
+pub(crate) fn spawn_named<T, F>(name: Name, fut: F) -> Task<T>
 where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
@@ -414,7 +429,7 @@ where
 }
 
 #[track_caller]
-pub(crate) fn spawn_blocking_named<T, F>(name: Option<Cow<'static, str>>, f: F) -> Task<T>
+pub(crate) fn spawn_blocking_named<T, F>(name: Name, f: F) -> Task<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -423,16 +438,15 @@ where
         name,
         spawned_at: Location::caller(),
     };
-    let handle = current_handle();
+    assert_runtime();
     panic::install_process_hook();
-    let name = meta.name.clone();
-    let handle = handle.spawn_blocking(move || {
-        let _span = meta.span().entered();
+    let handle = tokio::task::spawn_blocking(move || {
+        let _span = meta.span().map(|span| span.entered());
         std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| meta.capture(payload))
     });
     Task {
         handle: Some(handle),
-        name,
+        name: meta.name,
         cancelled: AtomicBool::new(false),
         done: false,
     }
@@ -576,7 +590,6 @@ where
     };
     let inner = Capture {
         fut: Infallible { fut },
-        span: tracing::Span::none(),
         meta,
     };
     spawn_with(None, async move {

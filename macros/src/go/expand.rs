@@ -135,13 +135,15 @@ fn spawn(body: Body<'_>, span: Span) -> TokenStream {
 }
 
 // Input:  `Some("billing.charge")`, or `None` for `fn fetch_user`
-// Output: `"billing.charge"`, or `::core::concat!(::core::module_path!(), "::", "fetch_user")`
+// Output: `&"billing.charge"`, or `&::core::concat!(::core::module_path!(), "::", "fetch_user")`
+//         (a reference to a literal is promoted to `&'static &'static str`: a thin pointer
+//         keeps the task small)
 fn task_name(name: Option<&LitStr>, ident: &Ident) -> TokenStream {
     match name {
-        Some(name) => quote!(#name),
+        Some(name) => quote!(&#name),
         None => {
             let ident = syn::ext::IdentExt::unraw(ident).to_string();
-            quote!(::core::concat!(::core::module_path!(), "::", #ident))
+            quote!(&::core::concat!(::core::module_path!(), "::", #ident))
         }
     }
 }

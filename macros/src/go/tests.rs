@@ -45,7 +45,7 @@ fn spec_example() {
             -> ::goscope::__private::Task<User>
         {
             ::goscope::__private::spawn::<User, _>(
-                ::core::concat!(::core::module_path!(), "::", "fetch_user"),
+                &::core::concat!(::core::module_path!(), "::", "fetch_user"),
                 async move {
                     if let ::core::option::Option::Some(__goscope_output) =
                         ::core::option::Option::<User>::None
@@ -134,7 +134,7 @@ fn blocking_uses_a_closure() {
     );
     let expected = quote! {
         ::goscope::__private::spawn_blocking::<u64, _>(
-            ::core::concat!(::core::module_path!(), "::", "checksum"),
+            &::core::concat!(::core::module_path!(), "::", "checksum"),
             move || -> u64 { let data = data; sum(data) }
         )
     };
@@ -152,7 +152,7 @@ fn name_replaces_the_path() {
         ),
     );
     assert!(
-        expanded.contains("(\"billing.charge\" , async move"),
+        expanded.contains("(& \"billing.charge\" , async move"),
         "{expanded}"
     );
     assert!(!expanded.contains("module_path"), "{expanded}");
@@ -171,7 +171,7 @@ fn detach_returns_unit() {
     let expected = quote! {
         #[track_caller]
         fn log(line: String) {
-            ::goscope::__private::spawn_blocking::<(), _>("x", move || {
+            ::goscope::__private::spawn_blocking::<(), _>(&"x", move || {
                 let line = line;
                 println!("{line}")
             }).detach()
@@ -197,7 +197,7 @@ fn impl_trait_output_is_inferred() {
             }
         ),
     );
-    assert!(expanded.contains("spawn (:: core"), "{expanded}");
+    assert!(expanded.contains("spawn (& :: core"), "{expanded}");
     assert!(!expanded.contains("__goscope_output"), "{expanded}");
     let expanded = expand_ok(
         quote!(blocking),
