@@ -18,9 +18,17 @@ impl Wake for Unparker {
     }
 }
 
+thread_local! {
+    /// This thread's unparking waker, made once: blocking channel operations then cost
+    /// no allocation.
+    static WAKER: Waker = Waker::from(Arc::new(Unparker(thread::current())));
+}
+
 /// Polls `fut` on this thread, parking between wake-ups, until it is ready.
 pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
-    let waker = Waker::from(Arc::new(Unparker(thread::current())));
+    let waker = WAKER
+        .try_with(Waker::clone)
+        .unwrap_or_else(|_| Waker::from(Arc::new(Unparker(thread::current()))));
     let mut cx = Context::from_waker(&waker);
     let mut fut = pin!(fut);
     loop {

@@ -3,8 +3,11 @@
 #![deny(missing_debug_implementations)]
 
 mod block_on;
+pub mod chan;
 mod error;
 mod panic;
+pub mod select;
+mod sync;
 mod task;
 
 #[doc(hidden)]

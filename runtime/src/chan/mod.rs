@@ -1,0 +1,514 @@
+//! Channels with Go's semantics: bounded, unbounded and rendezvous (capacity 0), closable
+//! from either end, multi-producer multi-consumer, usable from async code and from plain
+//! threads, and cancel-safe: no value is ever lost or duplicated by a dropped future.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use goscope::chan;
+//!
+//! let (tx, rx) = chan::bounded(16);
+//! let producer = goscope::go(async move {
+//!     for i in 0..3 {
+//!         tx.send(i).await.unwrap();
+//!     }
+//!     // Dropping the last sender closes the channel.
+//! });
+//! let mut got = Vec::new();
+//! while let Some(v) = rx.recv().await {
+//!     got.push(v);
+//! }
+//! assert_eq!(got, [0, 1, 2]);
+//! producer.await.unwrap();
+//! # }
+//! ```
+//!
+//! | Go | goscope |
+//! | --- | --- |
+//! | `make(chan T, n)` / `make(chan T)` | `chan::bounded(n)` / `chan::bounded(0)`, `chan::unbounded()` |
+//! | `ch <- v` | `tx.send(v).await?` (or `tx.send_blocking(v)?` on a thread) |
+//! | `v, ok := <-ch` | `rx.recv().await` → `Some(v)` / `None` when closed and drained |
+//! | `close(ch)` | `tx.close()` or `rx.close()`, or drop every `Sender` |
+//! | `for v := range ch` | `while let Some(v) = rx.recv().await`, `rx.iter()`, or `rx` as a `Stream` |
+//! | `len(ch)`, `cap(ch)` | `len()`, `capacity()` |
+//!
+//! Unlike Go, a send on a closed channel does not panic: it returns the value in the
+//! error. Receiving from a closed channel returns `None` once the buffer is drained.
+//!
+//! # Design
+//!
+//! Like Go's `hchan`: one lock over a ring buffer (`VecDeque`) and two FIFO queues of
+//! parked operations, `recvq` (receivers waiting for a value) and `sendq` (senders waiting
+//! to hand theirs over, each parked entry holding its value). Parked entries live in a
+//! slab inside the channel and are linked by index, so parking allocates nothing once the
+//! slab has grown to the number of operations parked at once.
+//!
+//! - **send**: closed → the value comes back. A parked receiver → the value is *pushed*
+//!   into that receiver's entry and the send is complete (one lock, no waiting for the
+//!   receiver to run). Room in the buffer → buffered. Else park in `sendq` with the value.
+//! - **recv**: a buffered value → take it, and if a sender is parked move its value into
+//!   the freed slot (completing that send). A parked sender (rendezvous) → take its
+//!   value. Closed → `None`. Else park in `recvq`.
+//!
+//! ## Invariants (all under the lock)
+//!
+//! 1. `recvq` non-empty ⇒ the buffer is empty: a send hands over to a parked receiver
+//!    before it buffers.
+//! 2. `sendq` non-empty ⇒ the buffer holds at least `capacity` values: a receive that
+//!    frees a slot fills it from the oldest parked sender.
+//! 3. Every value is in exactly one place — a send future, a parked send entry, the
+//!    buffer, a parked receive entry, or the user's hands — and moves between places only
+//!    under the lock. So no value is lost or duplicated.
+//! 4. An entry is created and freed only by its owner (the future); a counterpart only
+//!    moves the value, unlinks the entry and takes its waker.
+//! 5. No waker is called and no `T` is dropped while the lock is held.
+//! 6. `close` sets the flag and wakes every parked operation. Buffered values are still
+//!    received; parked senders take their own values back (`SendError(v)`).
+//!
+//! ## Cancel safety
+//!
+//! - A send future dropped while parked takes its entry — and its value — out: the value
+//!   was never sent, and is dropped with the future. Once the send is complete, dropping
+//!   the future changes nothing.
+//! - A receive future dropped after a value was pushed into its entry (invariant 3 says
+//!   it holds the value): the value was sent, so it is given back — to the next parked
+//!   receiver, or to the front of the buffer, beyond the capacity if need be (a pending
+//!   hand-off: `len()` counts it). Order is kept: it was sent before anything buffered.
+//! - The blocking forms are these futures polled on the calling thread (parking it).
+//!
+//! The lock is a `std::sync::Mutex`: no user code runs under it (wakers and drops happen
+//! after release), so critical sections are a few dozen instructions.
+
+pub(crate) mod core;
+mod error;
+#[cfg(all(test, goscope_loom))]
+mod loom;
+mod slab;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use self::core::{Chan, Key};
+pub use self::error::{SendError, TryRecvError, TrySendError};
+use crate::sync::Arc;
+
+/// Creates a channel that buffers up to `cap` values; `cap == 0` makes a rendezvous
+/// channel, where a send completes only when a receiver takes the value (Go's unbuffered
+/// channel).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (tx, rx) = goscope::chan::bounded(1);
+/// tx.send("a").await.unwrap();
+/// assert!(tx.try_send("b").unwrap_err().is_full());
+/// assert_eq!(rx.recv().await, Some("a"));
+/// # }
+/// ```
+pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(Chan::new(cap));
+    (
+        Sender { chan: chan.clone() },
+        Receiver {
+            chan,
+            stream_key: None,
+        },
+    )
+}
+
+/// Creates a channel with an unlimited buffer: sends never wait.
+///
+/// ```
+/// let (tx, rx) = goscope::chan::unbounded();
+/// for i in 0..1000 {
+///     tx.try_send(i).unwrap();
+/// }
+/// assert_eq!(rx.len(), 1000);
+/// assert_eq!(rx.capacity(), None);
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    bounded(usize::MAX)
+}
+
+/// The sending end of a channel. Cheap to clone: all clones send into the same channel.
+///
+/// The channel closes when the last `Sender` is dropped (or on [`close`](Sender::close)).
+pub struct Sender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// The receiving end of a channel. Cheap to clone: each value goes to exactly one clone.
+///
+/// Also a [`Stream`](futures_core::Stream) of the values, ending when the channel is
+/// closed and drained.
+pub struct Receiver<T> {
+    chan: Arc<Chan<T>>,
+    /// The parked entry of `poll_next`, when used as a `Stream`.
+    stream_key: Option<Key>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waiting while the buffer is full (for a rendezvous channel: until a
+    /// receiver takes it).
+    ///
+    /// Fails with the value in [`SendError`] if the channel is closed (or every receiver
+    /// is gone).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: if the future is dropped before it completes, the value was not sent
+    /// (and is dropped with the future); once it completes, the value is in the channel.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (tx, rx) = goscope::chan::bounded(0);
+    /// let sender = goscope::go(async move { tx.send(7).await });
+    /// assert_eq!(rx.recv().await, Some(7));
+    /// assert!(sender.await.unwrap().is_ok());
+    /// # }
+    /// ```
+    pub fn send(&self, value: T) -> SendFuture<'_, T> {
+        SendFuture {
+            chan: &self.chan,
+            value: Some(value),
+            key: None,
+        }
+    }
+
+    /// Sends `value` if that can be done now: a receiver is waiting or the buffer has room.
+    ///
+    /// ```
+    /// use goscope::chan::{self, TrySendError};
+    /// let (tx, rx) = chan::bounded(0);
+    /// assert!(matches!(tx.try_send(1), Err(TrySendError::Full(1)))); // nobody is receiving
+    /// drop(rx);
+    /// assert!(matches!(tx.try_send(1), Err(TrySendError::Closed(1))));
+    /// ```
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.chan.try_send(value)
+    }
+
+    /// Sends `value`, blocking the thread while the buffer is full.
+    ///
+    /// For threads that do not run async code; it mixes freely with async ends of the
+    /// same channel. Do not call it inside async code: it would block a runtime thread.
+    ///
+    /// ```
+    /// let (tx, rx) = goscope::chan::bounded(0);
+    /// let t = std::thread::spawn(move || tx.send_blocking(5));
+    /// assert_eq!(rx.recv_blocking(), Some(5));
+    /// t.join().unwrap().unwrap();
+    /// ```
+    pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
+        match self.chan.try_send(value) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Closed(v)) => Err(SendError(v)),
+            Err(TrySendError::Full(v)) => crate::block_on::block_on(self.send(v)),
+        }
+    }
+
+    /// Closes the channel: parked and future sends fail with their values, receivers get
+    /// what is buffered and then `None`. Returns `true` if this call closed it.
+    ///
+    /// ```
+    /// let (tx, rx) = goscope::chan::bounded(2);
+    /// tx.try_send(1).unwrap();
+    /// assert!(tx.close());
+    /// assert!(!tx.close());
+    /// assert_eq!(rx.recv_blocking(), Some(1));
+    /// assert_eq!(rx.recv_blocking(), None);
+    /// ```
+    pub fn close(&self) -> bool {
+        self.chan.close()
+    }
+
+    /// Returns `true` once the channel is closed.
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// The number of buffered values.
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    /// Returns `true` if no value is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The buffer's capacity; `None` for an unbounded channel.
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.capacity()
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Receives the next value, waiting until one is sent; `None` once the channel is
+    /// closed and every buffered value has been received.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: if the future is dropped before it completes, no value is taken — one
+    /// already handed to it goes to another receiver or stays in the channel.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (tx, rx) = goscope::chan::unbounded();
+    /// tx.send(1).await.unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.recv().await, Some(1));
+    /// assert_eq!(rx.recv().await, None);
+    /// # }
+    /// ```
+    pub fn recv(&self) -> RecvFuture<'_, T> {
+        RecvFuture {
+            chan: &self.chan,
+            key: None,
+        }
+    }
+
+    /// Receives a value if one is ready now.
+    ///
+    /// ```
+    /// use goscope::chan::{self, TryRecvError};
+    /// let (tx, rx) = chan::bounded(1);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.try_send(3).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(3));
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.chan.try_recv()
+    }
+
+    /// Receives the next value, blocking the thread; `None` once closed and drained.
+    ///
+    /// For threads that do not run async code; see [`Sender::send_blocking`].
+    ///
+    /// ```
+    /// let (tx, rx) = goscope::chan::bounded(1);
+    /// std::thread::spawn(move || tx.send_blocking("hi").unwrap());
+    /// assert_eq!(rx.recv_blocking(), Some("hi"));
+    /// ```
+    pub fn recv_blocking(&self) -> Option<T> {
+        match self.chan.try_recv() {
+            Ok(v) => Some(v),
+            Err(TryRecvError::Closed) => None,
+            Err(TryRecvError::Empty) => crate::block_on::block_on(self.recv()),
+        }
+    }
+
+    /// A blocking iterator over the values, ending when the channel is closed and drained.
+    ///
+    /// ```
+    /// let (tx, rx) = goscope::chan::unbounded();
+    /// std::thread::spawn(move || {
+    ///     for i in 1..=3 {
+    ///         tx.send_blocking(i).unwrap();
+    ///     }
+    /// });
+    /// assert_eq!(rx.iter().sum::<i32>(), 6);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { rx: self }
+    }
+
+    /// Closes the channel; see [`Sender::close`].
+    pub fn close(&self) -> bool {
+        self.chan.close()
+    }
+
+    /// Returns `true` once the channel is closed.
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// The number of buffered values.
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    /// Returns `true` if no value is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The buffer's capacity; `None` for an unbounded channel.
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.capacity()
+    }
+}
+
+impl<T> Sender<T> {
+    pub(crate) fn chan(&self) -> &Chan<T> {
+        &self.chan
+    }
+}
+
+impl<T> Receiver<T> {
+    pub(crate) fn chan(&self) -> &Chan<T> {
+        &self.chan
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.chan.add_sender();
+        Sender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        self.chan.add_receiver();
+        Receiver {
+            chan: self.chan.clone(),
+            stream_key: None,
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_sender();
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.stream_key.take() {
+            self.chan.cancel_recv(key);
+        }
+        self.chan.drop_receiver();
+    }
+}
+
+impl<T> futures_core::Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = &mut *self;
+        this.chan.poll_recv(&mut this.stream_key, cx)
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// Sends a value.
+///
+/// This `struct` is created by [`Sender::send`]. Cancel-safe: see there.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct SendFuture<'a, T> {
+    chan: &'a Chan<T>,
+    /// The value, until it leaves the future (buffered, handed over, or parked).
+    value: Option<T>,
+    /// The parked entry, while parked.
+    key: Option<Key>,
+}
+
+// `SendFuture` holds no pinned data: the value moves only through `&mut Option<T>`.
+impl<T> Unpin for SendFuture<'_, T> {}
+
+impl<T> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        this.chan.poll_send(&mut this.value, &mut this.key, cx)
+    }
+}
+
+impl<T> Drop for SendFuture<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            drop(self.chan.cancel_send(key));
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture")
+            .field("parked", &self.key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Receives a value.
+///
+/// This `struct` is created by [`Receiver::recv`]. Cancel-safe: see there.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct RecvFuture<'a, T> {
+    chan: &'a Chan<T>,
+    key: Option<Key>,
+}
+
+impl<T> Future for RecvFuture<'_, T> {
+    type Output = Option<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = &mut *self;
+        this.chan.poll_recv(&mut this.key, cx)
+    }
+}
+
+impl<T> Drop for RecvFuture<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.chan.cancel_recv(key);
+        }
+    }
+}
+
+impl<T> fmt::Debug for RecvFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvFuture")
+            .field("parked", &self.key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A blocking iterator over a channel's values.
+///
+/// This `struct` is created by [`Receiver::iter`].
+pub struct Iter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv_blocking()
+    }
+}
+
+impl<T> fmt::Debug for Iter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter").finish_non_exhaustive()
+    }
+}

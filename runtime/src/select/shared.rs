@@ -1,0 +1,244 @@
+//! The one atomic state a select invocation shares with the channels it is parked on, and
+//! the per-thread random order of its cases.
+
+use std::cell::Cell;
+use std::fmt;
+
+use crate::sync::{Arc, AtomicBool, AtomicUsize, AtomicWaker, Ordering};
+
+/// Nobody may complete into the select: it is trying its cases itself.
+const POLLING: usize = 0;
+/// POLLING, and a counterpart found one of its entries meanwhile: poll again before parking.
+const DIRTY: usize = 1;
+/// Parked: the first counterpart to CAS `WAITING → SELECTED(k)` completes case `k`.
+const WAITING: usize = 2;
+/// The select future was dropped; its entries are stale.
+const ABORTED: usize = 3;
+/// `SELECTED + k`: case `k` won.
+const SELECTED: usize = 4;
+
+/// A counterpart's attempt to complete a parked select's case.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// The CAS won: the counterpart completes this case now.
+    Won,
+    /// The select is polling: it will poll again; skip its entry, leave it queued.
+    Busy,
+    /// The select has completed another case or was dropped: the entry is stale.
+    Stale,
+}
+
+/// What the select itself finds when it starts a pass.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Begin {
+    /// It is polling now: nothing can complete into it until it parks again.
+    Polling,
+    /// A counterpart completed case `k` while it was parked.
+    Selected(usize),
+}
+
+/// One select invocation's state, shared (`Arc`) with its entries in channel queues.
+pub(crate) struct SelectShared {
+    state: AtomicUsize,
+    waker: AtomicWaker,
+    /// Set during this select's own pass when it passed by a polling select with a
+    /// lower `id` without marking it: it must not park, but poll again once that one has.
+    deferred: AtomicBool,
+    /// A total order among selects, to break ties (see [`SelectShared::claim`]).
+    id: u64,
+}
+
+/// Source of `SelectShared::id` (std's atomic even under loom: it is not part of the
+/// protocol, only an order).
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl SelectShared {
+    /// A select that starts polling.
+    pub(crate) fn new() -> Self {
+        SelectShared {
+            state: AtomicUsize::new(POLLING),
+            waker: AtomicWaker::new(),
+            deferred: AtomicBool::new(false),
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// Counterpart side, under the lock of the channel holding the entry of case `case`.
+    /// `by` is the select making the attempt, if it is one.
+    ///
+    /// A polling select is told to poll again (`DIRTY`) so that it sees the counterpart
+    /// that passed it by — except by a polling select with a higher `id`: two selects
+    /// marking each other could poll in lockstep forever. The higher one (by `id`) defers
+    /// (it polls again without parking), and the lower one, which no higher select marks,
+    /// parks after a bounded number of passes, to be claimed then.
+    pub(crate) fn claim(&self, case: usize, by: Option<&Arc<SelectShared>>) -> Claim {
+        let mut current = self.state.load(Ordering::Acquire);
+        loop {
+            let (next, claim) = match current {
+                WAITING => (SELECTED + case, Claim::Won),
+                POLLING | DIRTY => match by {
+                    Some(by) if by.id > self.id => {
+                        by.deferred.store(true, Ordering::Relaxed);
+                        return Claim::Busy;
+                    }
+                    _ if current == DIRTY => return Claim::Busy,
+                    _ => (DIRTY, Claim::Busy),
+                },
+                _ => return Claim::Stale,
+            };
+            match self
+                .state
+                .compare_exchange(current, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return claim,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Select side: did the last pass defer to a lower polling select? Clears the flag.
+    pub(crate) fn take_deferred(&self) -> bool {
+        self.deferred.swap(false, Ordering::Relaxed)
+    }
+
+    /// Select side: a pass starts. `WAITING → POLLING`, or the case a counterpart chose.
+    pub(crate) fn begin(&self) -> Begin {
+        let mut current = self.state.load(Ordering::Acquire);
+        loop {
+            match current {
+                POLLING | DIRTY => return Begin::Polling,
+                WAITING => match self.state.compare_exchange(
+                    WAITING,
+                    POLLING,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => return Begin::Polling,
+                    Err(actual) => current = actual,
+                },
+                ABORTED => unreachable!("an aborted select is not polled"),
+                selected => return Begin::Selected(selected - SELECTED),
+            }
+        }
+    }
+
+    /// Select side, while polling: it completes case `k` itself.
+    pub(crate) fn commit(&self, k: usize) {
+        self.state.store(SELECTED + k, Ordering::Release);
+    }
+
+    /// Select side: the pass found nothing. `true` if it parked (`POLLING → WAITING`);
+    /// `false` if a counterpart came by meanwhile (`DIRTY`) and it must poll again.
+    pub(crate) fn park(&self) -> bool {
+        match self
+            .state
+            .compare_exchange(POLLING, WAITING, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(DIRTY) => {
+                self.state.store(POLLING, Ordering::Release);
+                false
+            }
+            Err(other) => unreachable!("a polling select's state only turns DIRTY, not {other}"),
+        }
+    }
+
+    /// Select side, on drop: `WAITING → ABORTED`; `Err(k)` if case `k` had been chosen.
+    pub(crate) fn abort(&self) -> Result<(), usize> {
+        match self.state.swap(ABORTED, Ordering::AcqRel) {
+            selected if selected >= SELECTED => Err(selected - SELECTED),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counterpart side: a claimed case of this select cannot be completed after all (the
+    /// value to hand over was never produced): the select parks again, to poll anew.
+    pub(crate) fn unclaim(&self, case: usize) {
+        let _ = self.state.compare_exchange(
+            SELECTED + case,
+            WAITING,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        self.wake();
+    }
+
+    pub(crate) fn register_waker(&self, waker: &std::task::Waker) {
+        #[cfg(goscope_loom)]
+        self.waker.register_by_ref(waker);
+        #[cfg(not(goscope_loom))]
+        self.waker.register(waker);
+    }
+
+    pub(crate) fn wake(&self) {
+        self.waker.wake();
+    }
+}
+
+impl fmt::Debug for SelectShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state.load(Ordering::Relaxed) {
+            POLLING => "polling".to_owned(),
+            DIRTY => "polling (dirty)".to_owned(),
+            WAITING => "waiting".to_owned(),
+            ABORTED => "aborted".to_owned(),
+            k => format!("selected({})", k - SELECTED),
+        };
+        f.debug_struct("SelectShared")
+            .field("state", &state)
+            .finish()
+    }
+}
+
+// ===== the per-thread random order =====
+
+std::thread_local! {
+    static RNG: Cell<u64> = Cell::new(initial_seed());
+}
+
+fn initial_seed() -> u64 {
+    // Distinct per thread and per process run; quality comes from the mixing below.
+    let local = 0u8;
+    let addr = &local as *const u8 as u64;
+    let time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    splitmix(addr ^ time.rotate_left(32)) | 1
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Makes the case order of every later select on this thread reproducible.
+pub(crate) fn seed(seed: u64) {
+    RNG.with(|rng| rng.set(splitmix(seed) | 1));
+}
+
+/// A uniform number in `0..n` (n ≥ 1), from this thread's xorshift64* generator.
+fn below(n: usize) -> usize {
+    RNG.with(|rng| {
+        let mut x = rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        rng.set(x);
+        let r = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        // Lemire's multiply-shift: unbiased enough for n ≪ 2^32.
+        ((u128::from(r >> 32) * n as u128) >> 32) as usize
+    })
+}
+
+/// Fills `order` with a uniformly random permutation of `0..order.len()` (Fisher–Yates).
+pub(crate) fn shuffle(order: &mut [usize]) {
+    for (i, slot) in order.iter_mut().enumerate() {
+        *slot = i;
+    }
+    for i in (1..order.len()).rev() {
+        let j = below(i + 1);
+        order.swap(i, j);
+    }
+}

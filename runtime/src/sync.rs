@@ -1,0 +1,22 @@
+//! The synchronization primitives of the channel and select cores: std's, or loom's under
+//! `--cfg goscope_loom` so that the loom models explore every interleaving of them.
+
+#[cfg(not(goscope_loom))]
+pub(crate) use futures_util::task::AtomicWaker;
+#[cfg(goscope_loom)]
+pub(crate) use loom::future::AtomicWaker;
+#[cfg(goscope_loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[cfg(goscope_loom)]
+pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
+#[cfg(not(goscope_loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[cfg(not(goscope_loom))]
+pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Tells loom's scheduler that this thread waits for another to make progress; nothing
+/// outside the models (a select that defers returns `Pending` after waking itself).
+pub(crate) fn yield_now() {
+    #[cfg(goscope_loom)]
+    loom::thread::yield_now();
+}
