@@ -1,12 +1,13 @@
 //! A tour of goscope: start tasks, await them, get a panic back as a value, cancel one,
-//! fire and forget with the panic hook.
+//! fire and forget with the panic hook; channels and select.
 //!
 //! Run: `cargo run --example tour`
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use goscope::{Error, go, go_blocking};
+use goscope::select::Select;
+use goscope::{Error, chan, go, go_blocking};
 use tokio::sync::oneshot;
 
 #[derive(Debug)]
@@ -119,5 +120,35 @@ async fn main() -> Result<(), Error> {
     let task = go(async { 6 * 7 });
     let answer = go_blocking(move || task.wait()).await??;
     println!("5. waited from the blocking pool: {answer}");
+
+    // 6. Channels: a producer task and a consumer; dropping the sender closes the channel.
+    let (tx, rx) = chan::bounded(0); // rendezvous, like Go's `make(chan T)`
+    let producer = go(async move {
+        for job in ["resize", "encode", "upload"] {
+            tx.send(job.to_owned())
+                .await
+                .expect("the consumer is listening");
+        }
+    });
+    let mut done = Vec::new();
+    while let Some(job) = rx.recv().await {
+        done.push(job);
+    }
+    producer.await?;
+    println!("6. consumed {done:?}");
+
+    // 7. Select: wait for whichever comes first; a send that loses never builds its value.
+    let (results, results_rx) = chan::bounded::<String>(1);
+    let (quit, quit_rx) = chan::bounded::<()>(1);
+    quit.send(()).await.expect("room for one");
+    let mut sel = Select::new();
+    sel.recv(&quit_rx, |_| "quit received");
+    sel.send(
+        &results,
+        || "an expensive report".to_owned(),
+        |_| "report sent",
+    );
+    println!("7. select chose: {}", sel.await);
+    drop(results_rx);
     Ok(())
 }

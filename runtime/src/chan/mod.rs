@@ -29,7 +29,7 @@
 //! | `ch <- v` | `tx.send(v).await?` (or `tx.send_blocking(v)?` on a thread) |
 //! | `v, ok := <-ch` | `rx.recv().await` → `Some(v)` / `None` when closed and drained |
 //! | `close(ch)` | `tx.close()` or `rx.close()`, or drop every `Sender` |
-//! | `for v := range ch` | `while let Some(v) = rx.recv().await`, `rx.iter()`, or `rx` as a `Stream` |
+//! | `for v := range ch` | `while let Some(v) = rx.recv().await`, `for v in &rx` (blocking), or `rx` as a `Stream` |
 //! | `len(ch)`, `cap(ch)` | `len()`, `capacity()` |
 //!
 //! Unlike Go, a send on a closed channel does not panic: it returns the value in the
@@ -504,6 +504,30 @@ impl<T> Iterator for Iter<'_, T> {
 
     fn next(&mut self) -> Option<T> {
         self.rx.recv_blocking()
+    }
+}
+
+/// `for v in &rx { … }`: Go's `for v := range ch`, blocking the thread.
+///
+/// ```
+/// let (tx, rx) = goscope::chan::bounded(4);
+/// std::thread::spawn(move || {
+///     for word in ["a", "b"] {
+///         tx.send_blocking(word).unwrap();
+///     }
+/// });
+/// let mut got = String::new();
+/// for word in &rx {
+///     got.push_str(word);
+/// }
+/// assert_eq!(got, "ab");
+/// ```
+impl<'a, T> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
     }
 }
 
