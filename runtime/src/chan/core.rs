@@ -547,52 +547,48 @@ impl<T> Chan<T> {
 impl<T> Inner<T> {
     // ----- finding counterparts -----
 
-    /// The oldest parked receiver that can take a value now, unlinked; selects are
-    /// claimed by CAS (a polling one is told to poll again, a stale entry is dropped from
-    /// the queue); `me`'s own entries are skipped. Not woken yet.
+    /// The oldest parked receiver that can take a value now, unlinked (not woken yet).
     fn find_receiver(&mut self, me: Option<&Arc<SelectShared>>) -> Option<Key> {
-        let mut k = self.recvq.head;
-        while k != NIL {
-            let entry = self.entries.get_mut(k);
-            let next = entry.next;
-            let claim = match &entry.select {
-                None => Claim::Won,
-                Some(sel) if sel.is(me) => Claim::Busy,
-                Some(sel) => sel.shared.claim(sel.case, me),
-            };
-            match claim {
-                Claim::Won => {
-                    self.recvq_unlink(k);
-                    return Some(k);
-                }
-                Claim::Busy => {}
-                Claim::Stale => self.recvq_unlink(k),
-            }
-            k = next;
-        }
-        None
+        self.find(false, me, true)
     }
 
-    /// The oldest parked sender that can hand over now, unlinked, like
-    /// [`Inner::find_receiver`]. A select's lazy send entry is taken only if `lazy_ok`
-    /// (the caller can wait for the value).
+    /// The oldest parked sender that can hand over now, unlinked (not woken yet). A
+    /// select's lazy send entry is taken only if `lazy_ok` (the caller can wait for the
+    /// value).
     fn find_sender(&mut self, me: Option<&Arc<SelectShared>>, lazy_ok: bool) -> Option<Key> {
-        let mut k = self.sendq.head;
+        self.find(true, me, lazy_ok)
+    }
+
+    /// Walks `sendq` (`senders`) or `recvq` from the oldest entry: a plain entry is taken;
+    /// a select's is claimed by CAS (a polling select is told to poll again, a stale entry
+    /// is dropped from the queue); `me`'s own entries, and select send entries unless
+    /// `lazy_ok`, are passed by.
+    fn find(
+        &mut self,
+        senders: bool,
+        me: Option<&Arc<SelectShared>>,
+        lazy_ok: bool,
+    ) -> Option<Key> {
+        let mut k = if senders {
+            self.sendq.head
+        } else {
+            self.recvq.head
+        };
         while k != NIL {
             let entry = self.entries.get_mut(k);
             let next = entry.next;
             let claim = match &entry.select {
                 None => Claim::Won,
-                Some(sel) if sel.is(me) || !lazy_ok => Claim::Busy,
+                Some(sel) if sel.is(me) || (senders && !lazy_ok) => Claim::Busy,
                 Some(sel) => sel.shared.claim(sel.case, me),
             };
             match claim {
                 Claim::Won => {
-                    self.sendq_unlink(k);
+                    self.unlink(k);
                     return Some(k);
                 }
                 Claim::Busy => {}
-                Claim::Stale => self.sendq_unlink(k),
+                Claim::Stale => self.unlink(k),
             }
             k = next;
         }
@@ -768,8 +764,9 @@ impl<T> Inner<T> {
     /// Frees the caller's own (unfilled) receive entry, if any.
     fn free(&mut self, key: &mut Option<Key>) {
         if let Some(k) = key.take() {
-            self.recvq_unlink(k);
-            self.sendq_unlink(k);
+            let entry = self.entries.get_mut(k);
+            debug_assert!(entry.value.is_none() && entry.link == NIL);
+            self.unlink(k);
             self.entries.remove(k);
         }
     }
@@ -786,6 +783,12 @@ impl<T> Inner<T> {
         let mut q = self.sendq;
         q.push_back(&mut self.entries, k);
         self.sendq = q;
+    }
+
+    /// Unlinks `k` from whichever queue holds it, if any.
+    fn unlink(&mut self, k: Key) {
+        self.recvq_unlink(k);
+        self.sendq_unlink(k);
     }
 
     fn recvq_unlink(&mut self, k: Key) {

@@ -110,3 +110,61 @@ fn loom_claimed_select_send_dropped_releases_the_receiver() {
         }
     });
 }
+
+#[test]
+fn loom_released_select_is_not_claimable_mid_pass() {
+    released_select_model(false);
+}
+
+#[test]
+fn loom_released_select_is_not_claimable_mid_pass_other_order() {
+    released_select_model(true);
+}
+
+/// S selects on A and B (in a fixed order: loom needs a deterministic model). X, a
+/// select sending on A, may be claimed by S and then dropped, which releases S; meanwhile
+/// Y sends on B. S must end with exactly one value, and the other sender's must not be
+/// lost. (A release used to make S claimable while it was still unregistering its other
+/// cases after committing: Y's value could land in a case about to be removed.)
+fn released_select_model(b_first: bool) {
+    // Three threads: bounded at 3 preemptions whatever LOOM_MAX_PREEMPTIONS says, to
+    // keep the model within CI's budget (about 25 s in release).
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.check(move || {
+        let (ta, ra) = bounded::<u32>(0);
+        let (tb, rb) = bounded::<u32>(0);
+        // Keeps A open after X is done with its sender.
+        let _keep_a_open = ta.clone();
+        let x = thread::spawn(move || {
+            let mut sel = Select::new();
+            sel.send(&ta, || 1, |r| r.is_ok());
+            let mut fut = Box::pin(sel.into_future());
+            let sent = matches!(poll_once(fut.as_mut()), Poll::Ready(true));
+            drop(fut);
+            sent
+        });
+        let rb2 = rb.clone();
+        let y = thread::spawn(move || block_on(tb.send(2)).is_ok());
+        let mut sel = Select::biased();
+        if b_first {
+            sel.recv(&rb2, |v| v);
+            sel.recv(&ra, |v| v);
+        } else {
+            sel.recv(&ra, |v| v);
+            sel.recv(&rb2, |v| v);
+        }
+        let got = block_on(sel.into_future());
+        let x_sent = x.join().unwrap();
+        match got {
+            Some(1) => assert!(x_sent),
+            Some(2) => assert!(!x_sent),
+            other => panic!("unexpected {other:?}"),
+        }
+        if got != Some(2) {
+            // Y is still waiting to hand over 2: it must still be there, exactly once.
+            assert_eq!(block_on(rb.recv()), Some(2));
+        }
+        assert!(y.join().unwrap());
+    });
+}

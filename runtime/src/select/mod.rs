@@ -356,7 +356,7 @@ impl<O> Future for SelectFuture<'_, O> {
                         return Poll::Ready(out);
                     }
                     Finish::Pending => return Poll::Pending,
-                    // The hand-off was called off; the state is WAITING again: poll anew.
+                    // The hand-off was called off; the state is POLLING again: poll anew.
                     Finish::Released => continue,
                 }
             }

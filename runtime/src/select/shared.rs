@@ -123,8 +123,12 @@ impl SelectShared {
     }
 
     /// Select side, while polling: it completes case `k` itself.
+    ///
+    /// A swap, not a store: counterparts may be CASing `POLLING → DIRTY` at this moment,
+    /// and every write to the state must be totally ordered with theirs (a plain store
+    /// need not be, in the memory model, and loom explores exactly that).
     pub(crate) fn commit(&self, k: usize) {
-        self.state.store(SELECTED + k, Ordering::Release);
+        self.state.swap(SELECTED + k, Ordering::AcqRel);
     }
 
     /// Select side: the pass found nothing. `true` if it parked (`POLLING → WAITING`);
@@ -136,7 +140,8 @@ impl SelectShared {
         {
             Ok(_) => true,
             Err(DIRTY) => {
-                self.state.store(POLLING, Ordering::Release);
+                // `DIRTY → POLLING`: only this select leaves DIRTY; a swap, as in `commit`.
+                self.state.swap(POLLING, Ordering::AcqRel);
                 false
             }
             Err(other) => unreachable!("a polling select's state only turns DIRTY, not {other}"),
@@ -152,11 +157,16 @@ impl SelectShared {
     }
 
     /// Counterpart side: a claimed case of this select cannot be completed after all (the
-    /// value to hand over was never produced): the select parks again, to poll anew.
+    /// value to hand over was never produced): the select must poll anew.
+    ///
+    /// `SELECTED(case) → POLLING`, not `WAITING`: the select may still be in the pass in
+    /// which it committed to `case` (unregistering its other cases), and must not be
+    /// claimable through one of those before it has polled again. `POLLING` keeps every
+    /// counterpart out (they mark it `DIRTY`) until the wake-up makes it run a pass.
     pub(crate) fn unclaim(&self, case: usize) {
         let _ = self.state.compare_exchange(
             SELECTED + case,
-            WAITING,
+            POLLING,
             Ordering::AcqRel,
             Ordering::Acquire,
         );
