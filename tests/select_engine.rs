@@ -10,45 +10,13 @@
 //! memory bound, doubleselect, crossbeam's matching, selects on opposite ends, the
 //! exactly-once stress, a sieve) in `select_engine_stress.rs`.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 
 use goscope::chan::{self, Receiver, Sender, TryRecvError, TrySendError};
 use goscope::select::{self, Select};
 
-/// Polls futures by hand with a waker that counts its wake-ups.
-struct Probe(Arc<Wakes>);
-
-#[derive(Default)]
-struct Wakes(AtomicUsize);
-
-impl Wake for Wakes {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-impl Probe {
-    fn new() -> Self {
-        Probe(Arc::default())
-    }
-    fn poll<F: Future + Unpin>(&self, fut: &mut F) -> Poll<F::Output> {
-        let waker = Waker::from(self.0.clone());
-        Pin::new(fut).poll(&mut Context::from_waker(&waker))
-    }
-    fn wakes(&self) -> usize {
-        self.0.0.load(SeqCst)
-    }
-}
-
-/// A rendezvous channel to keep both ends of and use only one: a case on it is never
-/// ready (and it never closes).
-fn idle<T>() -> (Sender<T>, Receiver<T>) {
-    chan::bounded(0)
-}
+use goscope_tests::{Probe, idle};
 
 // ----- nonblock: try_select is Go's `default` -----
 

@@ -19,11 +19,7 @@ use std::task::Poll;
 use goscope::chan::{self, Receiver, Sender, TryRecvError};
 use goscope::select::Select;
 
-/// A rendezvous channel to keep both ends of and use only one: a case on it is never
-/// ready (and it never closes).
-fn idle<T>() -> (Sender<T>, Receiver<T>) {
-    chan::bounded(0)
-}
+use goscope_tests::idle;
 
 // ----- select2: memory stays bounded -----
 

@@ -78,3 +78,41 @@ impl Drop for DropSignal {
         }
     }
 }
+
+/// Polls futures by hand with a waker that counts its wake-ups.
+#[derive(Debug, Default)]
+pub struct Probe(std::sync::Arc<ProbeWakes>);
+
+/// The wake-up count behind a [`Probe`].
+#[derive(Debug, Default)]
+pub struct ProbeWakes(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for ProbeWakes {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Probe {
+    /// A probe that has seen no wake-up.
+    pub fn new() -> Self {
+        Probe::default()
+    }
+
+    /// Polls `fut` once with this probe's waker.
+    pub fn poll<F: std::future::Future + Unpin>(&self, fut: &mut F) -> std::task::Poll<F::Output> {
+        let waker = std::task::Waker::from(self.0.clone());
+        std::pin::Pin::new(fut).poll(&mut std::task::Context::from_waker(&waker))
+    }
+
+    /// How many times the waker was woken.
+    pub fn wakes(&self) -> usize {
+        self.0.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A rendezvous channel to keep both ends of and use only one: a case on it is never
+/// ready (and it never closes).
+pub fn idle<T>() -> (goscope::chan::Sender<T>, goscope::chan::Receiver<T>) {
+    goscope::chan::bounded(0)
+}
