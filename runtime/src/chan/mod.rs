@@ -212,41 +212,6 @@ impl<T> Sender<T> {
             Err(TrySendError::Full(v)) => crate::block_on::block_on(self.send(v)),
         }
     }
-
-    /// Closes the channel: parked and future sends fail with their values, receivers get
-    /// what is buffered and then `None`. Returns `true` if this call closed it.
-    ///
-    /// ```
-    /// let (tx, rx) = goscope::chan::bounded(2);
-    /// tx.try_send(1).unwrap();
-    /// assert!(tx.close());
-    /// assert!(!tx.close());
-    /// assert_eq!(rx.recv_blocking(), Some(1));
-    /// assert_eq!(rx.recv_blocking(), None);
-    /// ```
-    pub fn close(&self) -> bool {
-        self.chan.close()
-    }
-
-    /// Returns `true` once the channel is closed.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
-    }
-
-    /// The number of buffered values.
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
-    /// Returns `true` if no value is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The buffer's capacity; `None` for an unbounded channel.
-    pub fn capacity(&self) -> Option<usize> {
-        self.chan.capacity()
-    }
 }
 
 impl<T> Receiver<T> {
@@ -319,44 +284,58 @@ impl<T> Receiver<T> {
     pub fn iter(&self) -> Iter<'_, T> {
         Iter { rx: self }
     }
-
-    /// Closes the channel; see [`Sender::close`].
-    pub fn close(&self) -> bool {
-        self.chan.close()
-    }
-
-    /// Returns `true` once the channel is closed.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
-    }
-
-    /// The number of buffered values.
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
-    /// Returns `true` if no value is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The buffer's capacity; `None` for an unbounded channel.
-    pub fn capacity(&self) -> Option<usize> {
-        self.chan.capacity()
-    }
 }
 
-impl<T> Sender<T> {
-    pub(crate) fn chan(&self) -> &Chan<T> {
-        &self.chan
-    }
+/// What both ends of a channel can do alike.
+macro_rules! common_methods {
+    ($end:ident) => {
+        impl<T> $end<T> {
+            /// Closes the channel, from either end: parked and later sends fail with their
+            /// values, receivers get what is buffered and then `None`. Returns `true` if
+            /// this call closed it.
+            ///
+            /// ```
+            /// let (tx, rx) = goscope::chan::bounded(2);
+            /// tx.try_send(1).unwrap();
+            /// assert!(tx.close());
+            /// assert!(!rx.close());
+            /// assert_eq!(rx.recv_blocking(), Some(1));
+            /// assert_eq!(rx.recv_blocking(), None);
+            /// ```
+            pub fn close(&self) -> bool {
+                self.chan.close()
+            }
+
+            /// Returns `true` once the channel is closed.
+            pub fn is_closed(&self) -> bool {
+                self.chan.is_closed()
+            }
+
+            /// The number of buffered values (a value given back by a dropped receive
+            /// counts, so this can exceed the capacity by such pending hand-offs).
+            pub fn len(&self) -> usize {
+                self.chan.len()
+            }
+
+            /// Returns `true` if no value is buffered.
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+
+            /// The buffer's capacity; `None` for an unbounded channel.
+            pub fn capacity(&self) -> Option<usize> {
+                self.chan.capacity()
+            }
+
+            pub(crate) fn chan(&self) -> &Chan<T> {
+                &self.chan
+            }
+        }
+    };
 }
 
-impl<T> Receiver<T> {
-    pub(crate) fn chan(&self) -> &Chan<T> {
-        &self.chan
-    }
-}
+common_methods!(Sender);
+common_methods!(Receiver);
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
