@@ -34,6 +34,7 @@ use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
+use goscope_benches::{in_runtime, runtime};
 use tokio::runtime::Runtime;
 
 /// Messages per iteration, the same for every peer in a cell: a few milliseconds' worth,
@@ -305,21 +306,6 @@ impl AsyncChan for Goscope {
     async fn recv(rx: &mut Self::Rx) -> Option<u64> {
         rx.recv().await
     }
-}
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
-/// Runs `body` to completion as a task on `rt`.
-fn in_runtime<F>(rt: &Runtime, body: F)
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    rt.block_on(async { tokio::spawn(body).await.unwrap() });
 }
 
 /// One iteration: spawns the consumers, then the producers, and waits for all of them.

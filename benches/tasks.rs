@@ -12,7 +12,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tokio::runtime::{Runtime, RuntimeMetrics};
+use goscope_benches::{in_runtime, runtime};
+use tokio::runtime::RuntimeMetrics;
 
 const N: u64 = 10_000;
 const CHECKSUM: u64 = N * (N - 1) / 2;
@@ -20,21 +21,6 @@ const CHECKSUM: u64 = N * (N - 1) / 2;
 #[goscope::go]
 async fn identity(i: u64) -> u64 {
     black_box(i)
-}
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
-/// Runs `body` to completion as a task on `rt`.
-fn in_runtime<F>(rt: &Runtime, body: F)
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    rt.block_on(async { tokio::spawn(body).await.unwrap() });
 }
 
 /// Waits until the only task alive is the caller's own.

@@ -69,6 +69,15 @@ pub struct Task<T> {
 }
 
 impl<T> Task<T> {
+    fn new(handle: JoinHandle<Result<T, Error>>, meta: Meta) -> Self {
+        Task {
+            handle: Some(handle),
+            name: meta.name,
+            cancelled: AtomicBool::new(false),
+            done: false,
+        }
+    }
+
     fn handle(&self) -> &JoinHandle<Result<T, Error>> {
         self.handle
             .as_ref()
@@ -317,6 +326,18 @@ pub(crate) struct Meta {
 }
 
 impl Meta {
+    /// The identity of a task about to start, spawned by the caller of the (track_caller)
+    /// spawning function; checks for a runtime and installs the panic hook first.
+    #[track_caller]
+    fn start(name: Name) -> Self {
+        assert_runtime();
+        panic::install_process_hook();
+        Meta {
+            name,
+            spawned_at: Location::caller(),
+        }
+    }
+
     /// The task's `goscope.task` span, or `None` when no subscriber wants it.
     fn span(&self) -> Option<tracing::Span> {
         let span = tracing::debug_span!(
@@ -400,23 +421,13 @@ where
     F: Future<Output = Result<T, Error>> + Send + 'static,
     T: Send + 'static,
 {
-    let meta = Meta {
-        name,
-        spawned_at: Location::caller(),
-    };
-    assert_runtime();
-    panic::install_process_hook();
+    let meta = Meta::start(name);
     let task = Capture { fut, meta };
     let handle = match meta.span() {
         None => tokio::spawn(task),
         Some(span) => tokio::spawn(tracing::Instrument::instrument(task, span)),
     };
-    Task {
-        handle: Some(handle),
-        name: meta.name,
-        cancelled: AtomicBool::new(false),
-        done: false,
-    }
+    Task::new(handle, meta)
 }
 
 #[track_caller]
@@ -434,22 +445,12 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let meta = Meta {
-        name,
-        spawned_at: Location::caller(),
-    };
-    assert_runtime();
-    panic::install_process_hook();
+    let meta = Meta::start(name);
     let handle = tokio::task::spawn_blocking(move || {
         let _span = meta.span().map(|span| span.entered());
         std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| meta.capture(payload))
     });
-    Task {
-        handle: Some(handle),
-        name: meta.name,
-        cancelled: AtomicBool::new(false),
-        done: false,
-    }
+    Task::new(handle, meta)
 }
 
 /// Starts `fut` as a task on the current Tokio runtime, now, and returns its [`Task`].
@@ -584,10 +585,7 @@ where
     F: Future<Output = ()> + Send + 'static,
     R: FnOnce(PanicError) + Send + 'static,
 {
-    let meta = Meta {
-        name: None,
-        spawned_at: Location::caller(),
-    };
+    let meta = Meta::start(None);
     let inner = Capture {
         fut: Infallible { fut },
         meta,

@@ -601,11 +601,10 @@ impl<T> Inner<T> {
         if self.closed {
             return Err(TrySendError::Closed(value));
         }
-        if let Some(r) = self.find_receiver(None) {
-            self.entries.get_mut(r).value = Some(value);
-            self.wake(r, wakes);
-            return Ok(());
-        }
+        let value = match self.hand_over(value, wakes) {
+            Ok(()) => return Ok(()),
+            Err(value) => value,
+        };
         if self.buf.len() + self.reserved < cap {
             self.buf.push_back(value);
             return Ok(());
@@ -657,26 +656,28 @@ impl<T> Inner<T> {
         }
     }
 
+    /// Hands `value` to the oldest parked receiver that can take it; `Err(value)` if none.
+    fn hand_over(&mut self, value: T, wakes: &mut Wakes) -> Result<(), T> {
+        let Some(r) = self.find_receiver(None) else {
+            return Err(value);
+        };
+        self.entries.get_mut(r).value = Some(value);
+        self.wake(r, wakes);
+        Ok(())
+    }
+
     /// A value sent into a reserved slot: to a receiver that parked since, else buffered.
     fn deliver(&mut self, value: T, wakes: &mut Wakes) {
-        match self.find_receiver(None) {
-            Some(r) => {
-                self.entries.get_mut(r).value = Some(value);
-                self.wake(r, wakes);
-            }
-            None => self.buf.push_back(value),
+        if let Err(value) = self.hand_over(value, wakes) {
+            self.buf.push_back(value);
         }
     }
 
     /// A sent value whose receiver is gone: to the next parked receiver, else to the
     /// front of the buffer (it was sent first), beyond the capacity if need be.
     fn give_back(&mut self, value: T, wakes: &mut Wakes) {
-        match self.find_receiver(None) {
-            Some(r) => {
-                self.entries.get_mut(r).value = Some(value);
-                self.wake(r, wakes);
-            }
-            None => self.buf.push_front(value),
+        if let Err(value) = self.hand_over(value, wakes) {
+            self.buf.push_front(value);
         }
     }
 
