@@ -72,47 +72,41 @@ impl SelRef {
 }
 
 /// Wake-ups to run once the lock is released (never under it). Almost every operation
-/// wakes at most one task, so the first of each kind is kept inline: no allocation.
+/// wakes at most one task, so the first is kept inline: no allocation.
 #[derive(Default)]
 struct Wakes {
-    waker: Option<Waker>,
-    select: Option<Arc<SelectShared>>,
-    more: Vec<Wake>,
-}
-
-enum Wake {
-    Task(Waker),
-    Select(Arc<SelectShared>),
+    first: Option<Waker>,
+    more: Vec<Waker>,
 }
 
 impl Wakes {
     fn task(&mut self, waker: Waker) {
-        match self.waker {
-            None => self.waker = Some(waker),
-            Some(_) => self.more.push(Wake::Task(waker)),
+        match self.first {
+            None => self.first = Some(waker),
+            Some(_) => self.more.push(waker),
         }
     }
 
-    fn select(&mut self, shared: Arc<SelectShared>) {
-        match self.select {
-            None => self.select = Some(shared),
-            Some(_) => self.more.push(Wake::Select(shared)),
+    /// A parked select: its waker is taken now, under the lock, and woken later.
+    fn select(&mut self, shared: &SelectShared) {
+        if let Some(waker) = shared.take_waker() {
+            self.task(waker);
         }
     }
 
+    #[inline]
     fn run(self) {
-        if let Some(waker) = self.waker {
+        if let Some(waker) = self.first {
             waker.wake();
         }
-        if let Some(shared) = self.select {
-            shared.wake();
+        if !self.more.is_empty() {
+            Self::run_more(self.more);
         }
-        for wake in self.more {
-            match wake {
-                Wake::Task(waker) => waker.wake(),
-                Wake::Select(shared) => shared.wake(),
-            }
-        }
+    }
+
+    #[cold]
+    fn run_more(more: Vec<Waker>) {
+        more.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -178,8 +172,17 @@ impl<T> Chan<T> {
 
     /// Runs `f` under the lock, then the wake-ups it collected.
     fn with<R>(&self, f: impl FnOnce(&mut Inner<T>, &mut Wakes) -> R) -> R {
+        Self::under(self.lock(), f)
+    }
+
+    /// Runs `f` under the held lock, releases it, then runs the wake-ups `f` collected.
+    fn under<R>(
+        mut inner: MutexGuard<'_, Inner<T>>,
+        f: impl FnOnce(&mut Inner<T>, &mut Wakes) -> R,
+    ) -> R {
         let mut wakes = Wakes::default();
-        let out = f(&mut self.lock(), &mut wakes);
+        let out = f(&mut inner, &mut wakes);
+        drop(inner);
         wakes.run();
         out
     }
@@ -246,17 +249,26 @@ impl<T> Chan<T> {
     // ----- non-blocking operations -----
 
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.with(|inner, wakes| inner.try_send(value, self.cap, wakes))
+        let mut inner = self.lock();
+        if inner.can_buffer(self.cap) {
+            inner.buf.push_back(value);
+            return Ok(());
+        }
+        Self::under(inner, |inner, wakes| inner.try_send(value, self.cap, wakes))
     }
 
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.with(
-            |inner, wakes| match inner.try_recv(self.cap, None, false, wakes) {
+        let mut inner = self.lock();
+        if let Some(v) = inner.pop_fast() {
+            return Ok(v);
+        }
+        Self::under(inner, |inner, wakes| {
+            match inner.try_recv(self.cap, None, false, wakes) {
                 Ok(Got::Value(v)) => Ok(v),
                 Ok(Got::Claimed(_)) => unreachable!("a lazy send is claimed only when waiting"),
                 Err(e) => Err(e),
-            },
-        )
+            }
+        })
     }
 
     // ----- the plain futures' polls -----
@@ -269,7 +281,14 @@ impl<T> Chan<T> {
         key: &mut Option<Key>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), SendError<T>>> {
-        self.with(|inner, wakes| {
+        let mut inner = self.lock();
+        // Fast path: room in the buffer and nobody to hand over to or wake.
+        if key.is_none() && inner.can_buffer(self.cap) {
+            let v = value.take().expect("`SendFuture` polled after completion");
+            inner.buf.push_back(v);
+            return Poll::Ready(Ok(()));
+        }
+        Self::under(inner, |inner, wakes| {
             if let Some(k) = *key {
                 let closed = inner.closed;
                 let entry = inner.entries.get_mut(k);
@@ -304,7 +323,14 @@ impl<T> Chan<T> {
 
     /// Polls a receive. `*key` is the future's parked entry, if any.
     pub(crate) fn poll_recv(&self, key: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.with(|inner, wakes| {
+        let mut inner = self.lock();
+        // Fast path: a buffered value, and no parked sender to move into its slot.
+        if key.is_none()
+            && let Some(v) = inner.pop_fast()
+        {
+            return Poll::Ready(Some(v));
+        }
+        Self::under(inner, |inner, wakes| {
             if let Some(k) = *key {
                 let entry = inner.entries.get_mut(k);
                 if let Some(v) = entry.value.take() {
@@ -545,6 +571,26 @@ impl<T> Chan<T> {
 }
 
 impl<T> Inner<T> {
+    // ----- fast paths -----
+
+    /// A value may go straight into the buffer: open, room, and no parked receiver that
+    /// should get it instead (the slow path also looks for stale select entries).
+    #[inline]
+    fn can_buffer(&self, cap: usize) -> bool {
+        !self.closed && self.recvq.head == NIL && self.buf.len() + self.reserved < cap
+    }
+
+    /// The oldest buffered value, if taking it leaves nothing to do: no parked sender
+    /// waits for the freed slot.
+    #[inline]
+    fn pop_fast(&mut self) -> Option<T> {
+        if self.sendq.head == NIL {
+            self.buf.pop_front()
+        } else {
+            None
+        }
+    }
+
     // ----- finding counterparts -----
 
     /// The oldest parked receiver that can take a value now, unlinked (not woken yet).
@@ -563,17 +609,34 @@ impl<T> Inner<T> {
     /// a select's is claimed by CAS (a polling select is told to poll again, a stale entry
     /// is dropped from the queue); `me`'s own entries, and select send entries unless
     /// `lazy_ok`, are passed by.
+    #[inline]
     fn find(
         &mut self,
         senders: bool,
         me: Option<&Arc<SelectShared>>,
         lazy_ok: bool,
     ) -> Option<Key> {
-        let mut k = if senders {
+        let k = if senders {
             self.sendq.head
         } else {
             self.recvq.head
         };
+        if k == NIL {
+            return None;
+        }
+        self.find_from(k, me, lazy_ok, senders)
+    }
+
+    /// [`Inner::find`] past the empty-queue check (kept out of line: the common case of
+    /// no parked counterpart stays a load and a compare).
+    #[inline(never)]
+    fn find_from(
+        &mut self,
+        mut k: Key,
+        me: Option<&Arc<SelectShared>>,
+        lazy_ok: bool,
+        senders: bool,
+    ) -> Option<Key> {
         while k != NIL {
             let entry = self.entries.get_mut(k);
             let next = entry.next;
@@ -644,7 +707,7 @@ impl<T> Inner<T> {
     /// buffered channel): a plain sender's value moves in and its send is done; a
     /// select's send case is chosen and gets the slot reserved for its value.
     fn refill(&mut self, cap: usize, me: Option<&Arc<SelectShared>>, wakes: &mut Wakes) {
-        while self.buf.len() + self.reserved < cap {
+        while self.sendq.head != NIL && self.buf.len() + self.reserved < cap {
             let Some(s) = self.find_sender(me, true) else {
                 return;
             };
@@ -702,7 +765,7 @@ impl<T> Inner<T> {
     fn wake(&mut self, k: Key, wakes: &mut Wakes) {
         let entry = self.entries.get_mut(k);
         match &entry.select {
-            Some(sel) => wakes.select(sel.shared.clone()),
+            Some(sel) => wakes.select(&sel.shared),
             None => {
                 if let Some(waker) = entry.waker.take() {
                     wakes.task(waker);
@@ -763,6 +826,7 @@ impl<T> Inner<T> {
     }
 
     /// Frees the caller's own (unfilled) receive entry, if any.
+    #[inline]
     fn free(&mut self, key: &mut Option<Key>) {
         if let Some(k) = key.take() {
             let entry = self.entries.get_mut(k);

@@ -183,6 +183,16 @@ impl SelectShared {
     pub(crate) fn wake(&self) {
         self.waker.wake();
     }
+
+    /// The select's waker, taken to be woken later (a channel takes it under its lock and
+    /// wakes it after releasing the lock); `None` if none is registered or one is being
+    /// registered (then the registration wakes it at once).
+    pub(crate) fn take_waker(&self) -> Option<std::task::Waker> {
+        #[cfg(goscope_loom)]
+        return self.waker.take_waker();
+        #[cfg(not(goscope_loom))]
+        return self.waker.take();
+    }
 }
 
 impl fmt::Debug for SelectShared {
