@@ -60,3 +60,45 @@ fn macros_expand_hygienically() {
         ::core::assert_eq!(svc.method(2).await.unwrap(), 42);
     });
 }
+
+async fn hygienic_select(
+    rx: &::goscope::chan::Receiver<u64>,
+    tx: &::goscope::chan::Sender<u64>,
+) -> u64 {
+    // Names the expansion uses internally, declared by the user: no clash.
+    let __goscope_out = 1u64;
+    let __goscope_c0 = 2u64;
+    let mut total = __goscope_out + __goscope_c0;
+    ::goscope::select! {
+        biased;
+        Some(v) = recv(rx) => total += v,
+        r = send(tx, 5), if total > 100 => r.unwrap(),
+        _ = after(::std::time::Duration::from_secs(1)) => {}
+    }
+    let ready = ::goscope::select! {
+        v = recv(rx) => v,
+        default => None,
+    };
+    total + ready.unwrap_or(0)
+}
+
+#[test]
+fn select_expands_hygienically() {
+    let rt = ::tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (tx, rx) = ::goscope::chan::bounded::<u64>(2);
+        tx.send(10).await.unwrap();
+        ::core::assert_eq!(hygienic_select(&rx, &tx).await, 13);
+        let (qtx, quit) = ::goscope::chan::bounded::<()>(1);
+        qtx.send(()).await.unwrap();
+        let got = ::std::thread::spawn(move || {
+            ::goscope::select_blocking! {
+                _ = recv(quit) => 7u8,
+            }
+        });
+        ::core::assert_eq!(got.join().unwrap(), 7);
+    });
+}

@@ -5,9 +5,17 @@
 
 mod error;
 mod go;
+mod select;
 
 /// Makes a fn start a task each time it is called; see `goscope::go` for the documentation.
 #[proc_macro_attribute]
 pub fn go(args: proc_macro::TokenStream, item: proc_macro::TokenStream) -> proc_macro::TokenStream {
     go::go(args.into(), item.into()).into()
+}
+
+/// The engine of `select!` and `select_blocking!`; see `goscope::select!`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    select::select(input.into()).into()
 }

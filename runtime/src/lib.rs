@@ -9,6 +9,7 @@ mod panic;
 pub mod select;
 mod sync;
 mod task;
+mod time;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -17,6 +18,7 @@ pub mod __private;
 pub use error::Error;
 pub use panic::{PanicError, PanicLocation, clear_panic_hook, set_panic_hook};
 pub use task::{Task, TaskTimeout, go, go_blocking, go_ctx, go_with_recover};
+pub use time::{After, after};
 
 /// Starts an `async fn` as a task each time it is called: the call returns a
 /// [`Task<T>`](Task) at once.

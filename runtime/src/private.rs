@@ -3,6 +3,7 @@
 use std::future::Future;
 
 pub use crate::task::Task;
+pub use goscope_macros::select_impl;
 
 /// Starts the body of a `#[go]` fn as a task named `name` (`&"…"`, promoted to a
 /// `'static` thin pointer, keeps the task small).
@@ -23,4 +24,138 @@ where
     T: Send + 'static,
 {
     crate::task::spawn_blocking_named(Some(name), f)
+}
+
+/// What `select!` and `select_blocking!` expand to.
+pub mod select {
+    use std::future::Future;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    pub use crate::chan::core::Finish;
+    pub use crate::select::case::{Attempt, Case, FutureCase, RecvCase, SendCase};
+    pub use crate::select::engine::{Cases, Engine, SelectMacroFuture};
+    pub use crate::select::shared::SelectShared;
+
+    use crate::chan::{Receiver, SendError, Sender};
+
+    /// The receiving end a `recv(…)` case borrows: a reference to a `Receiver`, or to
+    /// something that holds one (`&&Receiver`, `&Arc<Receiver>`, `&Box<Receiver>`).
+    /// `select!` borrows a place (`recv(rx)`) and passes any other expression as it is.
+    #[diagnostic::on_unimplemented(
+        message = "`recv(…)` in `select!` needs a goscope `Receiver`, found `{Self}`",
+        label = "not a reference to a `goscope::chan::Receiver`",
+        note = "write `recv(rx)` or `recv(&rx)` with `rx: goscope::chan::Receiver<T>`"
+    )]
+    pub trait RecvEnd<'a> {
+        /// The channel's item.
+        type Item;
+        /// The receiver, borrowed for `'a`.
+        fn receiver(self) -> &'a Receiver<Self::Item>;
+    }
+
+    /// The sending end a `send(…)` case borrows; see [`RecvEnd`].
+    #[diagnostic::on_unimplemented(
+        message = "`send(…)` in `select!` needs a goscope `Sender`, found `{Self}`",
+        label = "not a reference to a `goscope::chan::Sender`",
+        note = "write `send(tx, value)` or `send(&tx, value)` with `tx: goscope::chan::Sender<T>`"
+    )]
+    pub trait SendEnd<'a> {
+        /// The channel's item.
+        type Item;
+        /// The sender, borrowed for `'a`.
+        fn sender(self) -> &'a Sender<Self::Item>;
+    }
+
+    macro_rules! ends {
+        ($($ty:ty),*) => {$(
+            impl<'a, T> RecvEnd<'a> for &'a $ty {
+                type Item = T;
+                fn receiver(self) -> &'a Receiver<T> {
+                    self
+                }
+            }
+        )*};
+    }
+    macro_rules! ends_send {
+        ($($ty:ty),*) => {$(
+            impl<'a, T> SendEnd<'a> for &'a $ty {
+                type Item = T;
+                fn sender(self) -> &'a Sender<T> {
+                    self
+                }
+            }
+        )*};
+    }
+    ends!(
+        Receiver<T>,
+        &Receiver<T>,
+        &mut Receiver<T>,
+        Box<Receiver<T>>,
+        Arc<Receiver<T>>
+    );
+    ends_send!(
+        Sender<T>,
+        &Sender<T>,
+        &mut Sender<T>,
+        Box<Sender<T>>,
+        Arc<Sender<T>>
+    );
+
+    impl<'a, T> RecvEnd<'a> for &'a mut Receiver<T> {
+        type Item = T;
+        fn receiver(self) -> &'a Receiver<T> {
+            self
+        }
+    }
+
+    impl<'a, T> SendEnd<'a> for &'a mut Sender<T> {
+        type Item = T;
+        fn sender(self) -> &'a Sender<T> {
+            self
+        }
+    }
+
+    /// `recv(rx)`.
+    pub fn recv<'a, R, O, H>(rx: R, handle: H) -> RecvCase<'a, R::Item, H>
+    where
+        R: RecvEnd<'a>,
+        H: FnOnce(Option<R::Item>) -> Option<O>,
+    {
+        RecvCase::new(rx.receiver(), handle)
+    }
+
+    /// `send(tx, value)`: `value` is called only if the case is chosen.
+    pub fn send<'a, S, V, O, H>(tx: S, value: V, handle: H) -> SendCase<'a, S::Item, V, H>
+    where
+        S: SendEnd<'a>,
+        V: FnOnce() -> S::Item,
+        H: FnOnce(Result<(), SendError<S::Item>>) -> Option<O>,
+    {
+        SendCase::new(tx.sender(), value, handle)
+    }
+
+    /// `pattern = future`, the future pinned on the caller's stack.
+    pub fn future<F, O, H>(fut: F, handle: H) -> FutureCase<F, H>
+    where
+        F: Future + Unpin,
+        H: FnOnce(F::Output) -> Option<O>,
+    {
+        FutureCase::new(fut, handle)
+    }
+
+    /// `after(duration)`.
+    pub fn after(duration: Duration) -> crate::After {
+        crate::after(duration)
+    }
+
+    /// A `select!` with `default`: one pass; `None` runs `default`.
+    pub fn try_select<O, S: Cases<O>>(cases: S, order: &mut [usize], biased: bool) -> Option<O> {
+        Engine::new(cases, order, biased).try_once()
+    }
+
+    /// `select_blocking!` without `default`.
+    pub fn blocking<O, S: Cases<O>>(cases: S, order: &mut [usize], biased: bool) -> O {
+        crate::block_on::block_on(SelectMacroFuture::new(cases, order, biased))
+    }
 }

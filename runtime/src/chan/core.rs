@@ -16,8 +16,9 @@ use crate::sync::{Arc, AtomicUsize, Mutex, MutexGuard, Ordering};
 pub(crate) type Key = u32;
 /// No entry.
 pub(crate) const NIL: Key = Key::MAX;
-/// The `link` of a select's send entry that holds a reserved buffer slot.
-const SLOT: Key = Key::MAX - 1;
+/// The `link` of a select's send entry that holds a reserved buffer slot; also the key
+/// of a select send case that reserved a slot on the fast path, without an entry.
+pub(super) const SLOT: Key = Key::MAX - 1;
 
 /// One channel, shared by all its `Sender`s and `Receiver`s.
 pub(crate) struct Chan<T> {
@@ -136,7 +137,9 @@ pub(crate) enum SelSend {
 }
 
 /// A select receive case, after a counterpart chose it.
-pub(crate) enum Finish<T> {
+#[derive(Debug)]
+pub enum Finish<T> {
+    /// The value (or the case's output).
     Ready(T),
     /// The value is still being produced by a select's send case.
     Pending,
@@ -407,7 +410,16 @@ impl<T> Chan<T> {
         register: bool,
     ) -> SelRecv<T> {
         debug_assert!(sel.is_some() || !register);
-        self.with(|inner, wakes| {
+        let mut inner = self.lock();
+        // Fast path: a buffered value, and no parked sender to move into its slot.
+        if let Some(v) = inner.pop_fast() {
+            if let Some(sel) = sel {
+                sel.commit(case);
+            }
+            inner.free(key);
+            return SelRecv::Ready(Some(v));
+        }
+        Self::under(inner, |inner, wakes| {
             let me = sel.map(|sel| SelRef {
                 shared: sel.clone(),
                 case,
@@ -458,7 +470,18 @@ impl<T> Chan<T> {
         register: bool,
     ) -> SelSend {
         debug_assert!(sel.is_some() || !register);
-        self.with(|inner, _wakes| {
+        let mut inner = self.lock();
+        // Fast path: room in the buffer and no parked receiver: reserve a slot, with no
+        // entry (the case's key is `SLOT`).
+        if key.is_none() && inner.can_buffer(self.cap) {
+            if let Some(sel) = sel {
+                sel.commit(case);
+            }
+            inner.reserved += 1;
+            *key = Some(SLOT);
+            return SelSend::Committed;
+        }
+        Self::under(inner, |inner, _wakes| {
             let me = sel.map(|sel| SelRef {
                 shared: sel.clone(),
                 case,
@@ -498,8 +521,18 @@ impl<T> Chan<T> {
     /// Delivers the value of a committed select send case: into the receive entry that
     /// waits for it, else (that receiver is gone) to another receiver or the buffer.
     pub(crate) fn select_send_finish(&self, key: &mut Option<Key>, value: T) {
-        self.with(|inner, wakes| {
-            let s = key.take().expect("a committed send case has an entry");
+        let s = key.take().expect("a committed send case has an entry");
+        let mut inner = self.lock();
+        if s == SLOT {
+            // Reserved on the fast path, without an entry.
+            inner.reserved -= 1;
+            if inner.recvq.head == NIL {
+                inner.buf.push_back(value);
+                return;
+            }
+            return Self::under(inner, |inner, wakes| inner.deliver(value, wakes));
+        }
+        Self::under(inner, |inner, wakes| {
             let entry = inner.entries.remove(s);
             match entry.link {
                 SLOT => {
@@ -523,6 +556,11 @@ impl<T> Chan<T> {
     pub(crate) fn select_send_release(&self, key: &mut Option<Key>) {
         self.with(|inner, wakes| {
             let Some(s) = key.take() else { return };
+            if s == SLOT {
+                inner.reserved -= 1;
+                inner.refill(self.cap, None, wakes);
+                return;
+            }
             inner.sendq_unlink(s);
             let entry = inner.entries.remove(s);
             match entry.link {
@@ -829,11 +867,15 @@ impl<T> Inner<T> {
     #[inline]
     fn free(&mut self, key: &mut Option<Key>) {
         if let Some(k) = key.take() {
-            let entry = self.entries.get_mut(k);
-            debug_assert!(entry.value.is_none() && entry.link == NIL);
-            self.unlink(k);
-            self.entries.remove(k);
+            self.free_entry(k);
         }
+    }
+
+    fn free_entry(&mut self, k: Key) {
+        let entry = self.entries.get_mut(k);
+        debug_assert!(entry.value.is_none() && entry.link == NIL);
+        self.unlink(k);
+        self.entries.remove(k);
     }
 
     // ----- queues -----

@@ -1,6 +1,6 @@
 //! The waiter slab and the intrusive FIFO queues linked through it.
 
-use super::core::{Entry, Key, NIL};
+use super::core::{Entry, Key, NIL, SLOT};
 
 /// Entries by key, with a free list: parking allocates only when the slab grows.
 pub(super) struct Slab<T> {
@@ -34,7 +34,7 @@ impl<T> Slab<T> {
         } else {
             let k = Key::try_from(self.slots.len())
                 .ok()
-                .filter(|&k| k != NIL)
+                .filter(|&k| k < SLOT)
                 .expect("more than 4 billion parked operations on one channel");
             self.slots.push(Slot::Occupied(entry));
             k

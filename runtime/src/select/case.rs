@@ -1,6 +1,7 @@
 //! The cases a select waits on: a channel receive, a channel send with a lazy value, any
 //! future. Each turns its outcome into the select's output `O` with its handler.
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -11,16 +12,23 @@ use crate::chan::{Receiver, SendError, Sender};
 use crate::sync::Arc;
 
 /// One attempt at a case during a pass (the select is polling: nothing completes into it).
-pub(crate) enum Attempt<O> {
+#[derive(Debug)]
+pub enum Attempt<O> {
     /// This case won and is done.
     Ready(O),
     /// This case won (the select is committed to it) and waits for a hand-off.
     Committed,
+    /// Not ready now (registered, if asked to).
     NotReady,
+    /// This case completed, but its handler refused the outcome (a `select!` pattern
+    /// that does not match): it is disabled, and the select goes on.
+    Disabled,
 }
 
-/// A case, object-safe so that `Select` holds any mix of them.
-pub(crate) trait Case<O> {
+/// A case, object-safe so that a select holds any mix of them.
+///
+/// A case's handler turns its outcome into `Some(output)`, or `None` to refuse it.
+pub trait Case<O> {
     /// Tries the case now. `sel` is `None` on the first, non-registering pass; with
     /// `register`, a channel case parks an entry if not ready. `cx` is `None` in
     /// `try_select` (futures are then polled with a no-op waker).
@@ -34,7 +42,7 @@ pub(crate) trait Case<O> {
 
     /// A counterpart chose this case while the select was parked, or it committed and
     /// waits for a hand-off.
-    fn finish(&mut self) -> Finish<O>;
+    fn finish(&mut self) -> Finish<Option<O>>;
 
     /// Another case won: remove this case's parked entry. `lost` is final (the select is
     /// done: a future case drops its future now); otherwise the select is committed to a
@@ -47,14 +55,15 @@ pub(crate) trait Case<O> {
 }
 
 /// `recv(rx)`.
-pub(crate) struct RecvCase<'a, T, H> {
+pub struct RecvCase<'a, T, H> {
     chan: &'a Chan<T>,
     key: Option<Key>,
     handle: Option<H>,
 }
 
 impl<'a, T, H> RecvCase<'a, T, H> {
-    pub(crate) fn new(rx: &'a Receiver<T>, handle: H) -> Self {
+    /// A receive on `rx`; `handle` gets the value (`None`: closed and drained).
+    pub fn new(rx: &'a Receiver<T>, handle: H) -> Self {
         RecvCase {
             chan: rx.chan(),
             key: None,
@@ -63,13 +72,21 @@ impl<'a, T, H> RecvCase<'a, T, H> {
     }
 }
 
-impl<T, O, H: FnOnce(Option<T>) -> O> RecvCase<'_, T, H> {
-    fn output(&mut self, value: Option<T>) -> O {
+/// A handler's verdict as an attempt.
+fn attempt<O>(out: Option<O>) -> Attempt<O> {
+    match out {
+        Some(out) => Attempt::Ready(out),
+        None => Attempt::Disabled,
+    }
+}
+
+impl<T, O, H: FnOnce(Option<T>) -> Option<O>> RecvCase<'_, T, H> {
+    fn output(&mut self, value: Option<T>) -> Option<O> {
         (self.handle.take().expect("a case completes once"))(value)
     }
 }
 
-impl<T, O, H: FnOnce(Option<T>) -> O> Case<O> for RecvCase<'_, T, H> {
+impl<T, O, H: FnOnce(Option<T>) -> Option<O>> Case<O> for RecvCase<'_, T, H> {
     fn attempt(
         &mut self,
         sel: Option<&Arc<SelectShared>>,
@@ -78,13 +95,13 @@ impl<T, O, H: FnOnce(Option<T>) -> O> Case<O> for RecvCase<'_, T, H> {
         _cx: &mut Context<'_>,
     ) -> Attempt<O> {
         match self.chan.select_recv(&mut self.key, sel, index, register) {
-            SelRecv::Ready(value) => Attempt::Ready(self.output(value)),
+            SelRecv::Ready(value) => attempt(self.output(value)),
             SelRecv::Claimed => Attempt::Committed,
             SelRecv::NotReady => Attempt::NotReady,
         }
     }
 
-    fn finish(&mut self) -> Finish<O> {
+    fn finish(&mut self) -> Finish<Option<O>> {
         match self.chan.select_recv_finish(&mut self.key) {
             Finish::Ready(value) => Finish::Ready(self.output(value)),
             Finish::Pending => Finish::Pending,
@@ -104,7 +121,7 @@ impl<T, O, H: FnOnce(Option<T>) -> O> Case<O> for RecvCase<'_, T, H> {
 }
 
 /// `send(tx, value)`: `value` runs only once the case is chosen.
-pub(crate) struct SendCase<'a, T, V, H> {
+pub struct SendCase<'a, T, V, H> {
     chan: &'a Chan<T>,
     key: Option<Key>,
     value: Option<V>,
@@ -112,7 +129,8 @@ pub(crate) struct SendCase<'a, T, V, H> {
 }
 
 impl<'a, T, V, H> SendCase<'a, T, V, H> {
-    pub(crate) fn new(tx: &'a Sender<T>, value: V, handle: H) -> Self {
+    /// A send on `tx` of what `value` produces once chosen; `handle` gets the result.
+    pub fn new(tx: &'a Sender<T>, value: V, handle: H) -> Self {
         SendCase {
             chan: tx.chan(),
             key: None,
@@ -141,7 +159,7 @@ impl<T> Drop for ReleaseOnUnwind<'_, '_, T> {
 impl<T, O, V, H> SendCase<'_, T, V, H>
 where
     V: FnOnce() -> T,
-    H: FnOnce(Result<(), SendError<T>>) -> O,
+    H: FnOnce(Result<(), SendError<T>>) -> Option<O>,
 {
     fn produce(&mut self) -> T {
         (self
@@ -150,12 +168,12 @@ where
             .expect("a send case's value is produced once"))()
     }
 
-    fn output(&mut self, result: Result<(), SendError<T>>) -> O {
+    fn output(&mut self, result: Result<(), SendError<T>>) -> Option<O> {
         (self.handle.take().expect("a case completes once"))(result)
     }
 
     /// The case is committed: produce the value and hand it over.
-    fn complete(&mut self) -> O {
+    fn complete(&mut self) -> Option<O> {
         let mut guard = ReleaseOnUnwind {
             chan: self.chan,
             key: &mut self.key,
@@ -175,7 +193,7 @@ where
 impl<T, O, V, H> Case<O> for SendCase<'_, T, V, H>
 where
     V: FnOnce() -> T,
-    H: FnOnce(Result<(), SendError<T>>) -> O,
+    H: FnOnce(Result<(), SendError<T>>) -> Option<O>,
 {
     fn attempt(
         &mut self,
@@ -187,14 +205,14 @@ where
         match self.chan.select_send(&mut self.key, sel, index, register) {
             SelSend::Closed => {
                 let value = self.produce();
-                Attempt::Ready(self.output(Err(SendError(value))))
+                attempt(self.output(Err(SendError(value))))
             }
-            SelSend::Committed => Attempt::Ready(self.complete()),
+            SelSend::Committed => attempt(self.complete()),
             SelSend::NotReady => Attempt::NotReady,
         }
     }
 
-    fn finish(&mut self) -> Finish<O> {
+    fn finish(&mut self) -> Finish<Option<O>> {
         // A receiver chose this case (or a buffer slot was reserved for it).
         Finish::Ready(self.complete())
     }
@@ -208,22 +226,24 @@ where
     }
 }
 
-/// Any future; dropped as soon as another case wins.
-pub(crate) struct FutureCase<F, H> {
-    fut: Option<Pin<Box<F>>>,
+/// Any future, pinned (`Pin<Box<F>>` in the builder, `Pin<&mut F>` on the stack in
+/// `select!`); dropped as soon as another case wins.
+pub struct FutureCase<F, H> {
+    fut: Option<F>,
     handle: Option<H>,
 }
 
-impl<F, H> FutureCase<F, H> {
-    pub(crate) fn new(fut: F, handle: H) -> Self {
+impl<F: Future + Unpin, H> FutureCase<F, H> {
+    /// A wait for `fut`; `handle` gets its output.
+    pub fn new(fut: F, handle: H) -> Self {
         FutureCase {
-            fut: Some(Box::pin(fut)),
+            fut: Some(fut),
             handle: Some(handle),
         }
     }
 }
 
-impl<F: Future, O, H: FnOnce(F::Output) -> O> Case<O> for FutureCase<F, H> {
+impl<F: Future + Unpin, O, H: FnOnce(F::Output) -> Option<O>> Case<O> for FutureCase<F, H> {
     fn attempt(
         &mut self,
         sel: Option<&Arc<SelectShared>>,
@@ -235,18 +255,20 @@ impl<F: Future, O, H: FnOnce(F::Output) -> O> Case<O> for FutureCase<F, H> {
             .fut
             .as_mut()
             .expect("a losing future case is not polled again");
-        match fut.as_mut().poll(cx) {
+        match Pin::new(fut).poll(cx) {
             Poll::Ready(out) => {
                 if let Some(sel) = sel {
                     sel.commit(index);
                 }
-                Attempt::Ready((self.handle.take().expect("a case completes once"))(out))
+                // A finished future is never polled again, even if its pattern refuses it.
+                self.fut = None;
+                attempt((self.handle.take().expect("a case completes once"))(out))
             }
             Poll::Pending => Attempt::NotReady,
         }
     }
 
-    fn finish(&mut self) -> Finish<O> {
+    fn finish(&mut self) -> Finish<Option<O>> {
         unreachable!("no counterpart chooses a future case")
     }
 
@@ -258,4 +280,29 @@ impl<F: Future, O, H: FnOnce(F::Output) -> O> Case<O> for FutureCase<F, H> {
     }
 
     fn abandon(&mut self) {}
+}
+
+impl<T, H> fmt::Debug for RecvCase<'_, T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvCase")
+            .field("parked", &self.key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, V, H> fmt::Debug for SendCase<'_, T, V, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendCase")
+            .field("parked", &self.key.is_some())
+            .field("produced", &self.value.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, H> fmt::Debug for FutureCase<F, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FutureCase")
+            .field("done", &self.fut.is_none())
+            .finish_non_exhaustive()
+    }
 }

@@ -168,3 +168,35 @@ fn released_select_model(b_first: bool) {
         assert!(y.join().unwrap());
     });
 }
+
+/// A receive case whose pattern refuses the value (`Some(1) = recv(a)` gets 2): the case
+/// is disabled and the select reopens, then completes on its other case. One thread sends
+/// 2 on `a` (a rendezvous: it completes only once the select took it) and then 7 on `b`.
+#[test]
+fn loom_refused_case_reopens_the_select() {
+    use super::case::RecvCase;
+    use super::engine::SelectMacroFuture;
+
+    loom::model(|| {
+        let (a_tx, a) = bounded::<u32>(0);
+        let (b_tx, b) = bounded::<u32>(0);
+        let sender = thread::spawn(move || {
+            assert!(block_on(a_tx.send(2)).is_ok());
+            assert!(block_on(b_tx.send(7)).is_ok());
+        });
+        let cases = (
+            Some(RecvCase::new(&a, |v: Option<u32>| {
+                (v == Some(1)).then_some(0)
+            })),
+            (Some(RecvCase::new(&b, |v: Option<u32>| v)), ()),
+        );
+        let out = block_on(SelectMacroFuture::new(cases, [0usize; 2], true));
+        assert_eq!(out, 7);
+        sender.join().unwrap();
+        assert_eq!(
+            a.try_recv(),
+            Err(TryRecvError::Closed),
+            "2 was taken, refused"
+        );
+    });
+}

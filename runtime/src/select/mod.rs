@@ -40,7 +40,8 @@
 //! - `SELECTED(k)` — case `k` won. `ABORTED` — the future was dropped.
 //!
 //! A poll is a *pass*: the cases are tried in a fresh Fisher–Yates order (per select,
-//! per-thread RNG, [`seed`]-able; in order with `biased`). Each try happens under that
+//! drawn lazily as the pass reaches each position; per-thread RNG, [`seed`]-able; in
+//! order with `biased`). Each try happens under that
 //! channel's lock and, when not ready, parks the case's entry in the same critical
 //! section — so a counterpart arriving after the try sees the entry. The first poll's
 //! pass parks nothing (and allocates nothing); only if no case is ready does a second,
@@ -76,9 +77,11 @@
 //! A receive does not claim another select's parked send in `try_select` or
 //! [`try_recv`](crate::chan::Receiver::try_recv): it cannot wait for that value.
 
-mod case;
+pub(crate) mod case;
+pub(crate) mod engine;
 #[cfg(all(test, goscope_loom))]
 mod loom;
+mod macros;
 pub(crate) mod shared;
 
 use std::fmt;
@@ -86,13 +89,9 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_util::task::noop_waker_ref;
-
-use self::case::{Attempt, Case, FutureCase, RecvCase, SendCase};
-use self::shared::{Begin, SelectShared};
-use crate::chan::core::Finish;
+use self::case::{Case, FutureCase, RecvCase, SendCase};
+use self::engine::Engine;
 use crate::chan::{Receiver, SendError, Sender};
-use crate::sync::Arc;
 
 /// Makes the order in which selects on the current thread try their cases reproducible:
 /// the same seed, the same sequence of choices. For tests.
@@ -122,6 +121,7 @@ pub fn seed(seed: u64) {
 }
 
 type BoxedCase<'a, O> = Box<dyn Case<O> + Send + 'a>;
+type BoxedCases<'a, O> = Vec<Option<BoxedCase<'a, O>>>;
 
 /// A select under construction: add cases, then `.await` it (or [`try_select`],
 /// [`select_blocking`]) to run exactly one of them.
@@ -131,7 +131,7 @@ type BoxedCase<'a, O> = Box<dyn Case<O> + Send + 'a>;
 /// [`try_select`]: Select::try_select
 /// [`select_blocking`]: Select::select_blocking
 pub struct Select<'a, O> {
-    cases: Vec<BoxedCase<'a, O>>,
+    cases: BoxedCases<'a, O>,
     biased: bool,
 }
 
@@ -169,7 +169,7 @@ impl<'a, O> Select<'a, O> {
         T: Send + 'a,
         H: FnOnce(Option<T>) -> O + Send + 'a,
     {
-        self.push(Box::new(RecvCase::new(rx, handle)))
+        self.push(Box::new(RecvCase::new(rx, move |v| Some(handle(v)))))
     }
 
     /// Adds a send on `tx` of the value `value` produces — called only if this case is
@@ -182,7 +182,7 @@ impl<'a, O> Select<'a, O> {
         V: FnOnce() -> T + Send + 'a,
         H: FnOnce(Result<(), SendError<T>>) -> O + Send + 'a,
     {
-        self.push(Box::new(SendCase::new(tx, value, handle)))
+        self.push(Box::new(SendCase::new(tx, value, move |r| Some(handle(r)))))
     }
 
     /// Adds any future: `handle` gets its output. The future is dropped unfinished if
@@ -192,11 +192,13 @@ impl<'a, O> Select<'a, O> {
         F: Future + Send + 'a,
         H: FnOnce(F::Output) -> O + Send + 'a,
     {
-        self.push(Box::new(FutureCase::new(fut, handle)))
+        self.push(Box::new(FutureCase::new(Box::pin(fut), move |out| {
+            Some(handle(out))
+        })))
     }
 
     fn push(&mut self, case: BoxedCase<'a, O>) -> usize {
-        self.cases.push(case);
+        self.cases.push(Some(case));
         self.cases.len() - 1
     }
 
@@ -212,15 +214,15 @@ impl<'a, O> Select<'a, O> {
     /// tx.try_send(4).unwrap();
     /// assert_eq!(sel.try_select().ok(), Some(Some(4)));
     /// ```
-    pub fn try_select(mut self) -> Result<O, Self> {
-        let mut order = self.order();
-        let mut cx = Context::from_waker(noop_waker_ref());
-        match pass(&mut self.cases, &mut order, None, false, &mut cx) {
-            Some(Attempt::Ready(out)) => Ok(out),
-            Some(Attempt::Committed) => {
-                unreachable!("a non-registering pass does not commit to a hand-off")
-            }
-            Some(Attempt::NotReady) | None => Err(self),
+    pub fn try_select(self) -> Result<O, Self> {
+        let biased = self.biased;
+        let mut engine = self.engine();
+        match engine.try_once() {
+            Some(out) => Ok(out),
+            None => Err(Select {
+                cases: engine.into_cases(),
+                biased,
+            }),
         }
     }
 
@@ -239,14 +241,9 @@ impl<'a, O> Select<'a, O> {
         crate::block_on::block_on(self.into_future())
     }
 
-    fn order(&self) -> Vec<usize> {
-        let mut order = vec![0; self.cases.len()];
-        if self.biased {
-            order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
-        } else {
-            shared::shuffle(&mut order);
-        }
-        order
+    fn engine(self) -> Engine<O, BoxedCases<'a, O>, Vec<usize>> {
+        let order = vec![0; self.cases.len()];
+        Engine::new(self.cases, order, self.biased)
     }
 }
 
@@ -271,40 +268,7 @@ impl<'a, O> IntoFuture for Select<'a, O> {
 
     fn into_future(self) -> SelectFuture<'a, O> {
         SelectFuture {
-            order: self.order(),
-            cases: self.cases,
-            shared: None,
-            done: false,
-        }
-    }
-}
-
-/// One pass over the cases in `order`: the first that is ready (or commits) ends it.
-fn pass<O>(
-    cases: &mut [BoxedCase<'_, O>],
-    order: &mut [usize],
-    sel: Option<&Arc<SelectShared>>,
-    register: bool,
-    cx: &mut Context<'_>,
-) -> Option<Attempt<O>> {
-    for &i in order.iter() {
-        match cases[i].attempt(sel, i, register, cx) {
-            Attempt::NotReady => {}
-            won => {
-                let lost = matches!(won, Attempt::Ready(_));
-                unregister_others(cases, i, lost);
-                return Some(won);
-            }
-        }
-    }
-    None
-}
-
-/// Case `winner` won: every other case steps aside (for good if `lost`).
-fn unregister_others<O>(cases: &mut [BoxedCase<'_, O>], winner: usize, lost: bool) {
-    for (j, case) in cases.iter_mut().enumerate() {
-        if j != winner {
-            case.unregister(lost);
+            engine: self.engine(),
         }
     }
 }
@@ -313,6 +277,10 @@ fn unregister_others<O>(cases: &mut [BoxedCase<'_, O>], winner: usize, lost: boo
 ///
 /// This `struct` is created by awaiting a [`Select`] (`IntoFuture`).
 ///
+/// # Panics
+///
+/// Polling a select with no cases panics: it could never complete.
+///
 /// # Cancel safety
 ///
 /// Cancel-safe: dropping it before it completes makes no case happen — a value already
@@ -320,11 +288,7 @@ fn unregister_others<O>(cases: &mut [BoxedCase<'_, O>], winner: usize, lost: boo
 /// for one of its send cases' values waits on.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct SelectFuture<'a, O> {
-    cases: Vec<BoxedCase<'a, O>>,
-    order: Vec<usize>,
-    /// Created when the select first has to park.
-    shared: Option<Arc<SelectShared>>,
-    done: bool,
+    engine: Engine<O, BoxedCases<'a, O>, Vec<usize>>,
 }
 
 impl<O> Unpin for SelectFuture<'_, O> {}
@@ -333,79 +297,12 @@ impl<O> Future for SelectFuture<'_, O> {
     type Output = O;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<O> {
-        let this = &mut *self;
-        assert!(!this.done, "`SelectFuture` polled after completion");
-        if this.shared.is_none() {
-            // First poll: one pass that parks nothing.
-            if let Some(Attempt::Ready(out)) =
-                pass(&mut this.cases, &mut this.order, None, false, cx)
-            {
-                this.done = true;
-                return Poll::Ready(out);
-            }
-            this.shared = Some(Arc::new(SelectShared::new()));
-        }
-        let shared = this.shared.as_ref().expect("created above");
-        shared.register_waker(cx.waker());
-        loop {
-            if let Begin::Selected(k) = shared.begin() {
-                match this.cases[k].finish() {
-                    Finish::Ready(out) => {
-                        unregister_others(&mut this.cases, k, true);
-                        this.done = true;
-                        return Poll::Ready(out);
-                    }
-                    Finish::Pending => return Poll::Pending,
-                    // The hand-off was called off; the state is POLLING again: poll anew.
-                    Finish::Released => continue,
-                }
-            }
-            match pass(&mut this.cases, &mut this.order, Some(shared), true, cx) {
-                Some(Attempt::Ready(out)) => {
-                    this.done = true;
-                    return Poll::Ready(out);
-                }
-                Some(Attempt::Committed) => return Poll::Pending,
-                Some(Attempt::NotReady) | None => {
-                    if shared.take_deferred() {
-                        // A lower select is mid-pass: let it park, then claim it. Stay
-                        // POLLING (unclaimable) and yield to the executor meanwhile.
-                        crate::sync::yield_now();
-                        cx.waker().wake_by_ref();
-                        return Poll::Pending;
-                    }
-                    if shared.park() {
-                        return Poll::Pending;
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl<O> Drop for SelectFuture<'_, O> {
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        let Some(shared) = &self.shared else { return };
-        let chosen = shared.abort().err();
-        for (i, case) in self.cases.iter_mut().enumerate() {
-            if Some(i) == chosen {
-                case.abandon();
-            } else {
-                case.unregister(true);
-            }
-        }
+        self.engine.poll_select(cx)
     }
 }
 
 impl<O> fmt::Debug for SelectFuture<'_, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SelectFuture")
-            .field("cases", &self.cases.len())
-            .field("state", &self.shared)
-            .field("done", &self.done)
-            .finish()
+        f.debug_tuple("SelectFuture").field(&self.engine).finish()
     }
 }

@@ -38,7 +38,7 @@ pub(crate) enum Begin {
 }
 
 /// One select invocation's state, shared (`Arc`) with its entries in channel queues.
-pub(crate) struct SelectShared {
+pub struct SelectShared {
     state: AtomicUsize,
     waker: AtomicWaker,
     /// Set during this select's own pass when it passed by a polling select with a
@@ -148,6 +148,13 @@ impl SelectShared {
         }
     }
 
+    /// Select side: the case it committed to completed but was refused (a pattern that
+    /// does not match), and the select goes on. `SELECTED(k) → POLLING`; its other
+    /// entries were withdrawn first, so no counterpart can have claimed one since.
+    pub(crate) fn reopen(&self) {
+        self.state.swap(POLLING, Ordering::AcqRel);
+    }
+
     /// Select side, on drop: `WAITING → ABORTED`; `Err(k)` if case `k` had been chosen.
     pub(crate) fn abort(&self) -> Result<(), usize> {
         match self.state.swap(ABORTED, Ordering::AcqRel) {
@@ -239,7 +246,7 @@ pub(crate) fn seed(seed: u64) {
 }
 
 /// A uniform number in `0..n` (n ≥ 1), from this thread's xorshift64* generator.
-fn below(n: usize) -> usize {
+pub(crate) fn below(n: usize) -> usize {
     RNG.with(|rng| {
         let mut x = rng.get();
         x ^= x >> 12;
@@ -250,15 +257,4 @@ fn below(n: usize) -> usize {
         // Lemire's multiply-shift: unbiased enough for n ≪ 2^32.
         ((u128::from(r >> 32) * n as u128) >> 32) as usize
     })
-}
-
-/// Fills `order` with a uniformly random permutation of `0..order.len()` (Fisher–Yates).
-pub(crate) fn shuffle(order: &mut [usize]) {
-    for (i, slot) in order.iter_mut().enumerate() {
-        *slot = i;
-    }
-    for i in (1..order.len()).rev() {
-        let j = below(i + 1);
-        order.swap(i, j);
-    }
 }

@@ -1,0 +1,130 @@
+//! `after(d)`: Go's `time.After`, a future that completes once `d` has passed.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_util::task::AtomicWaker;
+use pin_project_lite::pin_project;
+
+/// A future that completes once `duration` has passed: Go's `time.After`, for a
+/// `select!` timeout case (`_ = after(d) => …`) or anywhere else.
+///
+/// Created inside a Tokio runtime it is a Tokio timer, so `tokio::time::pause()` and
+/// `advance` control it. Created outside one (a `select_blocking!` on a plain thread), it
+/// starts a helper thread, on its first poll, that sleeps until the deadline: good for
+/// timeouts, not for many short timers.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use goscope::{after, chan, select};
+///
+/// let (_tx, rx) = chan::bounded::<u32>(0);
+/// let outcome = select! {
+///     v = recv(rx) => format!("got {v:?}"),
+///     _ = after(Duration::from_millis(50)) => "timed out".to_owned(),
+/// };
+/// assert_eq!(outcome, "timed out");
+/// # }
+/// ```
+pub fn after(duration: Duration) -> After {
+    let inner = match tokio::runtime::Handle::try_current() {
+        Ok(_) => Inner::Tokio {
+            sleep: tokio::time::sleep(duration),
+        },
+        Err(_) => Inner::Thread {
+            deadline: Instant::now().checked_add(duration),
+            shared: None,
+        },
+    };
+    After { inner }
+}
+
+pin_project! {
+    /// Completes once its duration has passed.
+    ///
+    /// This `struct` is created by [`after`]. Cancel-safe: dropping it has no effect but
+    /// to stop waiting.
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct After {
+        #[pin]
+        inner: Inner,
+    }
+}
+
+pin_project! {
+    #[project = InnerProj]
+    enum Inner {
+        Tokio { #[pin] sleep: tokio::time::Sleep },
+        /// `deadline: None`: too far away to represent; never completes.
+        Thread { deadline: Option<Instant>, shared: Option<Arc<Timer>> },
+    }
+}
+
+/// What a helper thread shares with its `After`.
+struct Timer {
+    waker: AtomicWaker,
+    fired: std::sync::atomic::AtomicBool,
+}
+
+impl Future for After {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.project().inner.project() {
+            InnerProj::Tokio { sleep } => sleep.poll(cx),
+            InnerProj::Thread { deadline, shared } => {
+                let Some(deadline) = *deadline else {
+                    return Poll::Pending;
+                };
+                if Instant::now() >= deadline {
+                    return Poll::Ready(());
+                }
+                let timer = shared.get_or_insert_with(|| {
+                    let timer = Arc::new(Timer {
+                        waker: AtomicWaker::new(),
+                        fired: std::sync::atomic::AtomicBool::new(false),
+                    });
+                    let theirs = Arc::clone(&timer);
+                    std::thread::spawn(move || {
+                        let now = Instant::now();
+                        if deadline > now {
+                            std::thread::sleep(deadline - now);
+                        }
+                        theirs
+                            .fired
+                            .store(true, std::sync::atomic::Ordering::Release);
+                        theirs.waker.wake();
+                    });
+                    timer
+                });
+                timer.waker.register(cx.waker());
+                if timer.fired.load(std::sync::atomic::Ordering::Acquire) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for After {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let deadline = match &self.inner {
+            Inner::Tokio { sleep } => sleep.deadline().into_std(),
+            Inner::Thread { deadline, .. } => match deadline {
+                Some(deadline) => *deadline,
+                None => return f.write_str("After { deadline: never }"),
+            },
+        };
+        f.debug_struct("After")
+            .field("deadline", &deadline)
+            .finish()
+    }
+}

@@ -1,0 +1,11 @@
+use goscope::{chan, select};
+
+async fn f(rx: chan::Receiver<u32>) {
+    select! {
+        v = recv(rx) => drop(v),
+        default => (),
+        biased;
+    }
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use goscope::select;
+
+async fn f() {
+    select! {}
+}
+
+fn main() {}

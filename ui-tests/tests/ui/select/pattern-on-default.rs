@@ -1,0 +1,10 @@
+use goscope::{chan, select};
+
+async fn f(rx: chan::Receiver<u32>) {
+    select! {
+        v = recv(rx) => drop(v),
+        x = default => drop(x),
+    }
+}
+
+fn main() {}
