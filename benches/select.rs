@@ -3,8 +3,9 @@
 //! channels against a direct `try_recv`.
 //!
 //! - `select_ready_*`: a channel pre-filled with `N` values (outside the timing), then `N`
-//!   receives, one per operation: `try_recv` (the baseline), `select!` awaited (one ready
-//!   case; four cases over four ready channels), `select!` with `default`. Each async
+//!   receives, one per operation: `try_recv` (the baseline), `recv().await` on a ready
+//!   channel (the cost of an async receive, for scale), `select!` awaited (one ready case;
+//!   four cases over four ready channels), `select!` with `default`. Each async
 //!   select is polled once with a no-op waker (it is ready), so no runtime is timed.
 //!   Peers: `tokio::select!` over `tokio::sync::mpsc` (`biased`, so that its random start
 //!   costs nothing) and crossbeam's `select!`, each against its own `try_recv`.
@@ -68,6 +69,17 @@ fn select_ready(c: &mut Criterion) {
             |rx| {
                 for _ in 0..N {
                     black_box(rx.try_recv().unwrap());
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("recv().await (ready)", |b| {
+        b.iter_batched_ref(
+            || filled(N),
+            |rx| {
+                for _ in 0..N {
+                    black_box(now(async { rx.recv().await }));
                 }
             },
             BatchSize::SmallInput,

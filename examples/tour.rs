@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use goscope::select::Select;
-use goscope::{Error, chan, go, go_blocking};
+use goscope::{Error, chan, go, go_blocking, select};
 use tokio::sync::oneshot;
 
 #[derive(Debug)]
@@ -137,7 +137,38 @@ async fn main() -> Result<(), Error> {
     producer.await?;
     println!("6. consumed {done:?}");
 
-    // 7. Select: wait for whichever comes first; a send that loses never builds its value.
+    // 7. select!: a worker that takes jobs, reports results with a send that is retried
+    //    until it goes through (a losing send builds nothing), and stops on quit or when
+    //    idle for too long.
+    let (jobs_tx, jobs) = chan::bounded::<u32>(4);
+    let (results_tx, results) = chan::bounded::<String>(0);
+    let (quit_tx, quit) = chan::bounded::<()>(1);
+    let worker = go(async move {
+        let mut pending: Option<String> = None;
+        let mut built = 0;
+        loop {
+            select! {
+                Some(job) = recv(jobs), if pending.is_none() => {
+                    built += 1;
+                    pending = Some(format!("job {job} done"));
+                }
+                send(results_tx, pending.take().unwrap()), if pending.is_some() => {}
+                _ = recv(quit) => break,
+                _ = after(Duration::from_secs(1)) => break,
+            }
+        }
+        built
+    });
+    for job in 1..=3 {
+        jobs_tx.send(job).await.expect("the worker is running");
+    }
+    for _ in 1..=3 {
+        println!("7. select! worker reported: {:?}", results.recv().await);
+    }
+    quit_tx.send(()).await.expect("room for one");
+    println!("   worker stopped after {} jobs", worker.await?);
+
+    // 8. The same engine without the macro, for cases known only at run time.
     let (results, results_rx) = chan::bounded::<String>(1);
     let (quit, quit_rx) = chan::bounded::<()>(1);
     quit.send(()).await.expect("room for one");
@@ -148,7 +179,7 @@ async fn main() -> Result<(), Error> {
         || "an expensive report".to_owned(),
         |_| "report sent",
     );
-    println!("7. select chose: {}", sel.await);
+    println!("8. Select builder chose: {}", sel.await);
     drop(results_rx);
     Ok(())
 }
