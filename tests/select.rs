@@ -534,3 +534,263 @@ fn select_blocking_mixes_with_async_ends() {
     assert_eq!(got, (0..100).collect::<Vec<_>>());
     rt.block_on(producer).unwrap();
 }
+
+// ----- default is linearizable (Go's TestNonblockSelectRace) -----
+
+/// At every instant one of `c1`, `c2` holds a value (`c1` is filled before the helper's
+/// select starts; the main thread fills `c2` before it takes one of them), so a `select!`
+/// with `default` must always find one: `default` runs only when nothing is ready at one
+/// instant, not merely when each channel was empty at the moment it was tried.
+#[test]
+fn default_never_runs_while_some_case_is_ready() {
+    type Pair = (chan::Receiver<u32>, chan::Receiver<u32>);
+    let (work_tx, work) = chan::bounded::<Pair>(0);
+    let (done_tx, done) = chan::bounded::<bool>(1);
+    let helper = std::thread::spawn(move || {
+        for (c1, c2) in &work {
+            let found = select! {
+                _ = recv(c1) => true,
+                _ = recv(c2) => true,
+                default => false,
+            };
+            done_tx.send_blocking(found).unwrap();
+        }
+    });
+    for i in 0..20_000 {
+        let (c1_tx, c1) = chan::bounded::<u32>(1);
+        let (c2_tx, c2) = chan::bounded::<u32>(1);
+        c1_tx.try_send(1).unwrap();
+        work_tx.send_blocking((c1.clone(), c2.clone())).unwrap();
+        c2_tx.try_send(1).unwrap();
+        select_blocking! {
+            _ = recv(c1) => {}
+            _ = recv(c2) => {}
+        }
+        assert!(
+            done.recv_blocking().unwrap(),
+            "iteration {i}: default ran with a case ready"
+        );
+    }
+    drop(work_tx);
+    helper.join().unwrap();
+}
+
+/// The same race, made deterministic: a future case, polled between the two channel
+/// cases of a biased `select!`, does what the other thread did in the race — it fills
+/// `c2`, already tried and found empty, and empties `c1`, not yet tried. At no instant
+/// was neither ready, so `default` must not run: the pass sees `c2` changed and goes again.
+#[test]
+fn default_sees_a_channel_that_became_ready_during_its_pass() {
+    let (c1_tx, c1) = chan::bounded::<u32>(1);
+    let (c2_tx, c2) = chan::bounded::<u32>(1);
+    c1_tx.try_send(1).unwrap();
+    let mut meddled = false;
+    let meddle = std::future::poll_fn(|_| {
+        if !meddled {
+            meddled = true;
+            c2_tx.try_send(2).unwrap();
+            assert_eq!(c1.try_recv(), Ok(1));
+        }
+        std::task::Poll::<()>::Pending
+    });
+    let got = select! {
+        biased;
+        v = recv(c2) => v,
+        _ = meddle => unreachable!("it never completes"),
+        v = recv(c1) => v,
+        default => None,
+    };
+    assert_eq!(got, Some(2));
+}
+
+// ----- seeds, time-outs, cancellation at every poll, a mixed exactly-once run -----
+
+#[tokio::test]
+async fn seeded_selects_are_reproducible() {
+    let (txs, rxs): (Vec<_>, Vec<_>) = (0..4).map(|_| chan::bounded::<usize>(64)).unzip();
+    let run = || {
+        for (i, tx) in txs.iter().enumerate() {
+            while tx.try_send(i).is_ok() {}
+        }
+        (0..50)
+            .map(|_| {
+                select! {
+                    v = recv(rxs[0]) => v,
+                    v = recv(rxs[1]) => v,
+                    v = recv(rxs[2]) => v,
+                    v = recv(rxs[3]) => v,
+                    default => None,
+                }
+                .unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    goscope::select::seed(42);
+    let first = run();
+    goscope::select::seed(42);
+    let again = run();
+    goscope::select::seed(43);
+    let other = run();
+    assert_eq!(first, again);
+    assert_ne!(first, other, "another seed, another sequence");
+    assert!((0..4).all(|i| first.contains(&i)), "{first:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_go_style_time_out_loop() {
+    let (tx, rx) = chan::bounded::<u32>(0);
+    let start = tokio::time::Instant::now();
+    goscope::go(async move {
+        for v in 1..=3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            tx.send(v).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await; // keeps `tx` open
+    })
+    .detach();
+    let mut got = Vec::new();
+    let timed_out_at = loop {
+        select! {
+            Some(v) = recv(rx) => got.push(v),
+            _ = after(Duration::from_millis(50)) => break start.elapsed(),
+        }
+    };
+    assert_eq!(got, [1, 2, 3]);
+    // The last value came at 30 ms; the timer of the select after it fired 50 ms later.
+    assert_eq!(timed_out_at, Duration::from_millis(80));
+}
+
+/// A consumer drops its `select!` after k polls, for every k in 0..4, over and over, while
+/// a producer sends on `data` and a sink receives from `out`: no value sent on `data` is
+/// lost or duplicated, and every value the consumer's send case delivered on `out` counts
+/// exactly once (a dropped select sent nothing).
+#[tokio::test]
+async fn dropping_a_pending_select_at_every_poll_loses_nothing() {
+    const M: u32 = 2_000;
+    let (data_tx, data) = chan::bounded::<u32>(0);
+    let (out, out_rx) = chan::bounded::<u32>(0);
+    let producer = goscope::go(async move {
+        for v in 0..M {
+            data_tx.send(v).await.unwrap();
+        }
+    });
+    let sink = goscope::go(async move {
+        let mut seen = Vec::new();
+        while let Some(v) = out_rx.recv().await {
+            seen.push(v);
+        }
+        seen
+    });
+    let mut received = Vec::new();
+    let mut next_out = 0u32;
+    let mut round = 0u32;
+    let (data_ref, out_ref) = (&data, &out);
+    while received.len() < M as usize {
+        round += 1;
+        assert!(
+            round < 50 * M,
+            "stalled: {} of {M} received",
+            received.len()
+        );
+        let polls = round % 4;
+        let value = next_out;
+        // The select future lives in this block: dropped, pending or not, at its end.
+        let outcome = {
+            let mut fut = pin!(async move {
+                select! {
+                    v = recv(data_ref) => Ok(v.unwrap()),
+                    send(out_ref, value) => Err(()),
+                }
+            });
+            let mut outcome = None;
+            for _ in 0..polls {
+                if let std::task::Poll::Ready(o) =
+                    std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await
+                {
+                    outcome = Some(o);
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            outcome
+        };
+        match outcome {
+            Some(Ok(v)) => received.push(v),
+            Some(Err(())) => next_out += 1,
+            None => tokio::task::yield_now().await,
+        }
+    }
+    producer.await.unwrap();
+    drop(out);
+    let seen = sink.await.unwrap();
+    received.sort_unstable();
+    assert_eq!(received, (0..M).collect::<Vec<_>>(), "every value once");
+    assert_eq!(
+        seen,
+        (0..next_out).collect::<Vec<_>>(),
+        "every send once, in order"
+    );
+    assert!(next_out > 0, "the send case won sometimes");
+}
+
+/// Four producers select-send on two channels (retrying a pending value, with a timer
+/// case and a future case mixed in); four consumers select-receive from both (with a
+/// timer case). Every value arrives exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_cases_deliver_every_value_exactly_once() {
+    const M: u32 = 20_000;
+    let (a_tx, a) = chan::bounded::<u32>(0);
+    let (b_tx, b) = chan::bounded::<u32>(4);
+    let producers: Vec<_> = (0..4u32)
+        .map(|p| {
+            let (a_tx, b_tx) = (a_tx.clone(), b_tx.clone());
+            goscope::go(async move {
+                let mut values = (p..M).step_by(4);
+                let mut pending = values.next();
+                let mut ticks = 0u32;
+                // Two send cases of one value: each copies it, only the chosen one runs.
+                while let Some(v) = pending {
+                    select! {
+                        send(a_tx, v) => pending = values.next(),
+                        send(b_tx, v) => pending = values.next(),
+                        _ = after(Duration::from_micros(50)) => ticks += 1,
+                        _ = std::future::ready(()), if ticks % 7 == 3 => ticks += 1,
+                    }
+                }
+            })
+        })
+        .collect();
+    drop((a_tx, b_tx));
+    let consumers: Vec<_> = (0..4)
+        .map(|_| {
+            let (a, b) = (a.clone(), b.clone());
+            goscope::go(async move {
+                let mut got = Vec::new();
+                let (mut a_open, mut b_open) = (true, true);
+                while a_open || b_open {
+                    select! {
+                        v = recv(a), if a_open => match v {
+                            Some(v) => got.push(v),
+                            None => a_open = false,
+                        },
+                        v = recv(b), if b_open => match v {
+                            Some(v) => got.push(v),
+                            None => b_open = false,
+                        },
+                        _ = after(Duration::from_micros(50)) => {}
+                    }
+                }
+                got
+            })
+        })
+        .collect();
+    for p in producers {
+        p.await.unwrap();
+    }
+    let mut all = Vec::new();
+    for c in consumers {
+        all.extend(c.await.unwrap());
+    }
+    all.sort_unstable();
+    assert_eq!(all, (0..M).collect::<Vec<_>>());
+}

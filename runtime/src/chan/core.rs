@@ -27,9 +27,16 @@ pub(crate) struct Chan<T> {
     cap: usize,
     senders: AtomicUsize,
     receivers: AtomicUsize,
+    /// [`Inner::changes`], published on every release of the lock that changed it: read
+    /// without the lock by a non-blocking select to tell whether a channel it found not
+    /// ready may have become ready since.
+    version: AtomicUsize,
 }
 
 struct Inner<T> {
+    /// Counts the changes that can make an operation ready: a value buffered or taken, a
+    /// slot freed, a waiter parked, the close.
+    changes: usize,
     buf: VecDeque<T>,
     closed: bool,
     /// Buffer slots promised to select send cases that are producing their values.
@@ -151,6 +158,7 @@ impl<T> Chan<T> {
     pub(crate) fn new(cap: usize) -> Self {
         Chan {
             inner: Mutex::new(Inner {
+                changes: 0,
                 buf: VecDeque::with_capacity(cap.min(1024)),
                 closed: false,
                 reserved: 0,
@@ -161,6 +169,7 @@ impl<T> Chan<T> {
             cap,
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
+            version: AtomicUsize::new(0),
         }
     }
 
@@ -175,19 +184,32 @@ impl<T> Chan<T> {
 
     /// Runs `f` under the lock, then the wake-ups it collected.
     fn with<R>(&self, f: impl FnOnce(&mut Inner<T>, &mut Wakes) -> R) -> R {
-        Self::under(self.lock(), f)
+        self.under(self.lock(), f)
     }
 
     /// Runs `f` under the held lock, releases it, then runs the wake-ups `f` collected.
     fn under<R>(
+        &self,
         mut inner: MutexGuard<'_, Inner<T>>,
         f: impl FnOnce(&mut Inner<T>, &mut Wakes) -> R,
     ) -> R {
         let mut wakes = Wakes::default();
         let out = f(&mut inner, &mut wakes);
+        self.publish(&inner);
         drop(inner);
         wakes.run();
         out
+    }
+
+    /// Publishes the change count (under the lock).
+    #[inline]
+    fn publish(&self, inner: &Inner<T>) {
+        self.version.store(inner.changes, Ordering::Release);
+    }
+
+    /// The change count last published; see [`Chan::version`]'s field.
+    pub(crate) fn version(&self) -> usize {
+        self.version.load(Ordering::Acquire)
     }
 
     pub(crate) fn capacity(&self) -> Option<usize> {
@@ -236,6 +258,7 @@ impl<T> Chan<T> {
                 return false;
             }
             inner.closed = true;
+            inner.bump();
             // Every parked operation polls again and sees `closed`; entries stay where
             // they are (a parked sender takes its own value back).
             for queue in [inner.recvq, inner.sendq] {
@@ -254,18 +277,20 @@ impl<T> Chan<T> {
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let mut inner = self.lock();
         if inner.can_buffer(self.cap) {
-            inner.buf.push_back(value);
+            inner.buffer(value);
+            self.publish(&inner);
             return Ok(());
         }
-        Self::under(inner, |inner, wakes| inner.try_send(value, self.cap, wakes))
+        self.under(inner, |inner, wakes| inner.try_send(value, self.cap, wakes))
     }
 
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
         let mut inner = self.lock();
         if let Some(v) = inner.pop_fast() {
+            self.publish(&inner);
             return Ok(v);
         }
-        Self::under(inner, |inner, wakes| {
+        self.under(inner, |inner, wakes| {
             match inner.try_recv(self.cap, None, false, wakes) {
                 Ok(Got::Value(v)) => Ok(v),
                 Ok(Got::Claimed(_)) => unreachable!("a lazy send is claimed only when waiting"),
@@ -288,10 +313,11 @@ impl<T> Chan<T> {
         // Fast path: room in the buffer and nobody to hand over to or wake.
         if key.is_none() && inner.can_buffer(self.cap) {
             let v = value.take().expect("`SendFuture` polled after completion");
-            inner.buf.push_back(v);
+            inner.buffer(v);
+            self.publish(&inner);
             return Poll::Ready(Ok(()));
         }
-        Self::under(inner, |inner, wakes| {
+        self.under(inner, |inner, wakes| {
             if let Some(k) = *key {
                 let closed = inner.closed;
                 let entry = inner.entries.get_mut(k);
@@ -331,9 +357,10 @@ impl<T> Chan<T> {
         if key.is_none()
             && let Some(v) = inner.pop_fast()
         {
+            self.publish(&inner);
             return Poll::Ready(Some(v));
         }
-        Self::under(inner, |inner, wakes| {
+        self.under(inner, |inner, wakes| {
             if let Some(k) = *key {
                 let entry = inner.entries.get_mut(k);
                 if let Some(v) = entry.value.take() {
@@ -417,9 +444,10 @@ impl<T> Chan<T> {
                 sel.commit(case);
             }
             inner.free(key);
+            self.publish(&inner);
             return SelRecv::Ready(Some(v));
         }
-        Self::under(inner, |inner, wakes| {
+        self.under(inner, |inner, wakes| {
             let me = sel.map(|sel| SelRef {
                 shared: sel.clone(),
                 case,
@@ -481,7 +509,7 @@ impl<T> Chan<T> {
             *key = Some(SLOT);
             return SelSend::Committed;
         }
-        Self::under(inner, |inner, _wakes| {
+        self.under(inner, |inner, _wakes| {
             let me = sel.map(|sel| SelRef {
                 shared: sel.clone(),
                 case,
@@ -526,17 +554,20 @@ impl<T> Chan<T> {
         if s == SLOT {
             // Reserved on the fast path, without an entry.
             inner.reserved -= 1;
+            inner.bump();
             if inner.recvq.head == NIL {
-                inner.buf.push_back(value);
+                inner.buffer(value);
+                self.publish(&inner);
                 return;
             }
-            return Self::under(inner, |inner, wakes| inner.deliver(value, wakes));
+            return self.under(inner, |inner, wakes| inner.deliver(value, wakes));
         }
-        Self::under(inner, |inner, wakes| {
+        self.under(inner, |inner, wakes| {
             let entry = inner.entries.remove(s);
             match entry.link {
                 SLOT => {
                     inner.reserved -= 1;
+                    inner.bump();
                     inner.deliver(value, wakes);
                 }
                 NIL => inner.give_back(value, wakes),
@@ -558,6 +589,7 @@ impl<T> Chan<T> {
             let Some(s) = key.take() else { return };
             if s == SLOT {
                 inner.reserved -= 1;
+                inner.bump();
                 inner.refill(self.cap, None, wakes);
                 return;
             }
@@ -566,6 +598,7 @@ impl<T> Chan<T> {
             match entry.link {
                 SLOT => {
                     inner.reserved -= 1;
+                    inner.bump();
                     inner.refill(self.cap, None, wakes);
                 }
                 NIL => {}
@@ -609,6 +642,35 @@ impl<T> Chan<T> {
 }
 
 impl<T> Inner<T> {
+    // ----- the buffer, counting changes -----
+
+    /// A change that may make an operation ready (see `changes`).
+    #[inline]
+    fn bump(&mut self) {
+        self.changes = self.changes.wrapping_add(1);
+    }
+
+    #[inline]
+    fn buffer(&mut self, value: T) {
+        self.buf.push_back(value);
+        self.bump();
+    }
+
+    /// A value given back goes first: it was sent first.
+    fn buffer_front(&mut self, value: T) {
+        self.buf.push_front(value);
+        self.bump();
+    }
+
+    #[inline]
+    fn unbuffer(&mut self) -> Option<T> {
+        let value = self.buf.pop_front();
+        if value.is_some() {
+            self.bump();
+        }
+        value
+    }
+
     // ----- fast paths -----
 
     /// A value may go straight into the buffer: open, room, and no parked receiver that
@@ -623,7 +685,7 @@ impl<T> Inner<T> {
     #[inline]
     fn pop_fast(&mut self) -> Option<T> {
         if self.sendq.head == NIL {
-            self.buf.pop_front()
+            self.unbuffer()
         } else {
             None
         }
@@ -707,7 +769,7 @@ impl<T> Inner<T> {
             Err(value) => value,
         };
         if self.buf.len() + self.reserved < cap {
-            self.buf.push_back(value);
+            self.buffer(value);
             return Ok(());
         }
         Err(TrySendError::Full(value))
@@ -720,7 +782,7 @@ impl<T> Inner<T> {
         lazy_ok: bool,
         wakes: &mut Wakes,
     ) -> Result<Got<T>, TryRecvError> {
-        if let Some(v) = self.buf.pop_front() {
+        if let Some(v) = self.unbuffer() {
             self.refill(cap, me, wakes);
             return Ok(Got::Value(v));
         }
@@ -751,7 +813,7 @@ impl<T> Inner<T> {
             };
             self.wake(s, wakes);
             match self.entries.get_mut(s).value.take() {
-                Some(v) => self.buf.push_back(v),
+                Some(v) => self.buffer(v),
                 None => self.reserve(s),
             }
         }
@@ -770,7 +832,7 @@ impl<T> Inner<T> {
     /// A value sent into a reserved slot: to a receiver that parked since, else buffered.
     fn deliver(&mut self, value: T, wakes: &mut Wakes) {
         if let Err(value) = self.hand_over(value, wakes) {
-            self.buf.push_back(value);
+            self.buffer(value);
         }
     }
 
@@ -778,7 +840,7 @@ impl<T> Inner<T> {
     /// front of the buffer (it was sent first), beyond the capacity if need be.
     fn give_back(&mut self, value: T, wakes: &mut Wakes) {
         if let Err(value) = self.hand_over(value, wakes) {
-            self.buf.push_front(value);
+            self.buffer_front(value);
         }
     }
 
@@ -788,6 +850,7 @@ impl<T> Inner<T> {
         let entry = self.entries.get_mut(r);
         entry.link = NIL;
         let select = entry.select.clone();
+        self.bump();
         let mut q = self.recvq;
         q.push_front(&mut self.entries, r);
         self.recvq = q;
@@ -881,12 +944,14 @@ impl<T> Inner<T> {
     // ----- queues -----
 
     fn recvq_push(&mut self, k: Key) {
+        self.bump();
         let mut q = self.recvq;
         q.push_back(&mut self.entries, k);
         self.recvq = q;
     }
 
     fn sendq_push(&mut self, k: Key) {
+        self.bump();
         let mut q = self.sendq;
         q.push_back(&mut self.entries, k);
         self.sendq = q;

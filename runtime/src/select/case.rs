@@ -52,6 +52,12 @@ pub trait Case<O> {
     /// The select future is dropped after this case was chosen but before it finished:
     /// undo what the choice promised, so that nothing is lost.
     fn abandon(&mut self);
+
+    /// The change count of this case's channel (`None` for a future): a non-blocking
+    /// select compares it before an attempt and after its pass.
+    fn version(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// `recv(rx)`.
@@ -117,6 +123,10 @@ impl<T, O, H: FnOnce(Option<T>) -> Option<O>> Case<O> for RecvCase<'_, T, H> {
         if let Some(key) = self.key.take() {
             self.chan.cancel_recv(key);
         }
+    }
+
+    fn version(&self) -> Option<usize> {
+        Some(self.chan.version())
     }
 }
 
@@ -223,6 +233,10 @@ where
 
     fn abandon(&mut self) {
         self.chan.select_send_release(&mut self.key);
+    }
+
+    fn version(&self) -> Option<usize> {
+        Some(self.chan.version())
     }
 }
 

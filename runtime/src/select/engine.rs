@@ -210,6 +210,9 @@ impl<'a, O> Cases<O> for Vec<Option<Box<dyn Case<O> + Send + 'a>>> {
     }
 }
 
+/// Passes a non-blocking select makes while its channels keep changing under it.
+pub(crate) const TRY_ROUNDS: usize = 16;
+
 /// What one pass over the cases found.
 enum Pass<O> {
     Ready(O),
@@ -231,6 +234,9 @@ pub struct Engine<O, S: Cases<O>, A> {
     /// Created when the select first has to park.
     shared: Option<Arc<SelectShared>>,
     done: bool,
+    /// In [`Engine::try_once`]: the sum of the channel versions seen just before each
+    /// attempt of the current pass.
+    seen: Option<usize>,
     output: PhantomData<fn() -> O>,
 }
 
@@ -257,6 +263,7 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
             drawn,
             shared: None,
             done: false,
+            seen: None,
             output: PhantomData,
         }
     }
@@ -289,6 +296,11 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
                 self.drawn = k + 1;
             }
             let i = order[k];
+            if let Some(seen) = &mut self.seen
+                && let Some(version) = self.cases.get(i).and_then(|case| case.version())
+            {
+                *seen = seen.wrapping_add(version);
+            }
             let Some(attempt) = self.cases.attempt(i, sel, register, cx) else {
                 continue;
             };
@@ -328,10 +340,21 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
 
     /// `default`: one pass that parks nothing; `None` if no case is ready (or every case
     /// is disabled).
+    ///
+    /// "No case is ready" is an instant, as in Go (whose select locks all its channels
+    /// at once): each channel case reads its channel's change count before its attempt,
+    /// and after a pass that found nothing the counts are read again. If none changed,
+    /// every channel was not ready from its attempt until the re-read, so at the end of
+    /// the pass none was; if one changed, the pass runs again (up to [`TRY_ROUNDS`]
+    /// times; under that much churn `default` runs). Go's nonblocking-select race test
+    /// checks exactly this.
     pub fn try_once(&mut self) -> Option<O> {
         let mut cx = Context::from_waker(noop_waker_ref());
-        loop {
-            match self.pass(None, false, &mut cx) {
+        for _ in 0..TRY_ROUNDS {
+            self.seen = Some(0);
+            let pass = self.pass(None, false, &mut cx);
+            let seen = self.seen.take();
+            match pass {
                 Pass::Ready(out) => {
                     self.done = true;
                     return Some(out);
@@ -340,9 +363,18 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
                 Pass::Committed => {
                     unreachable!("a non-registering pass does not commit to a hand-off")
                 }
-                Pass::NotReady | Pass::Disabled => return None,
+                Pass::Disabled => return None,
+                Pass::NotReady => {
+                    let now = (0..self.cases.len())
+                        .filter_map(|i| self.cases.get(i).and_then(|case| case.version()))
+                        .fold(0usize, usize::wrapping_add);
+                    if Some(now) == seen {
+                        return None;
+                    }
+                }
             }
         }
+        None
     }
 
     /// Polls the select: the protocol's loop.

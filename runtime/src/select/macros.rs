@@ -25,7 +25,10 @@
 /// - **Lazy sends.** A send case's value expression is evaluated only when that case is
 ///   chosen, so a send that loses computes, moves and loses nothing:
 ///   `send(tx, pending.take().unwrap()), if pending.is_some()` is a correct retry loop.
-///   It runs inside the select, so it cannot use `?`, `return` or `.await`.
+///   It runs inside the select, so it cannot use `?`, `return` or `.await`; and since
+///   every send case holds its value expression (a closure) until the select is done, two
+///   send cases cannot both move out of one variable (`pending.take()` twice): copy or
+///   clone the value in each (`send(a, v.clone())`; only the chosen case runs).
 /// - **Borrowing.** Channel expressions are borrowed, not moved (`recv(rx)` and
 ///   `recv(&rx)` are the same), so a `select!` in a loop needs no clones. A receive case
 ///   that is not chosen takes nothing.
