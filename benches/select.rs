@@ -15,7 +15,8 @@
 //! - `select_both_blocking`: 4 threads select-sending and 4 select-receiving over two
 //!   rendezvous channels, M = 20,000 values: every message pairs two selects. Tokio's
 //!   channels are single-consumer and its `select!` loses the value of a send that loses,
-//!   so it has no such cell; `select_both_async` is goscope alone, for the record.
+//!   so it has no such cell; `select_both_async` is goscope's macro against its own
+//!   `Select` builder (the engine without the macro), as is a third `select_rx_async` row.
 //!
 //! Run: `cargo bench -p goscope-benches --bench select 2>&1 | tee /tmp/select-bench.txt`,
 //! then `python3 benches/scripts/ratios.py < /tmp/select-bench.txt` (each group's first
@@ -240,6 +241,36 @@ async fn rx_goscope(m: u64) -> (u64, u64) {
     (sum, count)
 }
 
+/// `rx_goscope` through the `Select` builder (the engine without the macro).
+async fn rx_builder(m: u64) -> (u64, u64) {
+    let (txs, rxs): (Vec<_>, Vec<_>) = (0..4).map(|_| chan::bounded::<u64>(64)).unzip();
+    for (p, tx) in txs.into_iter().enumerate() {
+        tokio::spawn(async move {
+            for v in (p as u64..m).step_by(4) {
+                tx.send(v).await.unwrap();
+            }
+        });
+    }
+    let (mut sum, mut count) = (0, 0);
+    let mut open = [true; 4];
+    while open.iter().any(|&o| o) {
+        let mut sel = goscope::select::Select::new();
+        for (i, rx) in rxs.iter().enumerate() {
+            if open[i] {
+                sel.recv(rx, move |v| (i, v));
+            }
+        }
+        match sel.await {
+            (_, Some(v)) => {
+                sum += v;
+                count += 1;
+            }
+            (i, None) => open[i] = false,
+        }
+    }
+    (sum, count)
+}
+
 async fn rx_tokio(m: u64) -> (u64, u64) {
     let (txs, mut rxs): (Vec<_>, Vec<_>) = (0..4)
         .map(|_| tokio::sync::mpsc::channel::<u64>(64))
@@ -371,6 +402,9 @@ fn select_rx(c: &mut Criterion) {
     });
     group.bench_function("goscope select!", |b| {
         b.iter(|| in_runtime(&rt, async { check(rx_goscope(M_RX).await, M_RX) }))
+    });
+    group.bench_function("goscope Select builder", |b| {
+        b.iter(|| in_runtime(&rt, async { check(rx_builder(M_RX).await, M_RX) }))
     });
     group.finish();
 
@@ -542,6 +576,55 @@ async fn both_async_goscope(m: u64) {
     check(total, m);
 }
 
+/// `both_async_goscope` through the `Select` builder.
+async fn both_async_builder(m: u64) {
+    let (a_tx, a) = chan::bounded::<u64>(0);
+    let (b_tx, b) = chan::bounded::<u64>(0);
+    let senders: Vec<_> = (0..4u64)
+        .map(|p| {
+            let (a_tx, b_tx) = (a_tx.clone(), b_tx.clone());
+            tokio::spawn(async move {
+                for v in (p..m).step_by(4) {
+                    let mut sel = goscope::select::Select::new();
+                    sel.send(&a_tx, move || v, |r| r.unwrap());
+                    sel.send(&b_tx, move || v, |r| r.unwrap());
+                    sel.await;
+                }
+            })
+        })
+        .collect();
+    drop((a_tx, b_tx));
+    let receivers: Vec<_> = (0..4)
+        .map(|_| {
+            let (a, b) = (a.clone(), b.clone());
+            tokio::spawn(async move {
+                let (mut sum, mut count) = (0u64, 0u64);
+                loop {
+                    let mut sel = goscope::select::Select::new();
+                    sel.recv(&a, |v| v);
+                    sel.recv(&b, |v| v);
+                    match sel.await {
+                        Some(v) => {
+                            sum += v;
+                            count += 1;
+                        }
+                        None => return (sum, count),
+                    }
+                }
+            })
+        })
+        .collect();
+    for s in senders {
+        s.await.unwrap();
+    }
+    let mut total = (0, 0);
+    for r in receivers {
+        let (s, c) = r.await.unwrap();
+        total = (total.0 + s, total.1 + c);
+    }
+    check(total, m);
+}
+
 fn select_both(c: &mut Criterion) {
     let mut group = c.benchmark_group("select_both_blocking");
     group.bench_function("crossbeam select!", |b| {
@@ -554,6 +637,9 @@ fn select_both(c: &mut Criterion) {
 
     let rt = runtime();
     let mut group = c.benchmark_group("select_both_async");
+    group.bench_function("goscope Select builder", |b| {
+        b.iter(|| in_runtime(&rt, both_async_builder(M_BOTH)))
+    });
     group.bench_function("goscope select!", |b| {
         b.iter(|| in_runtime(&rt, both_async_goscope(M_BOTH)))
     });
