@@ -162,6 +162,27 @@ fn select_ready(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    group.bench_function("tokio::select! 4 ready cases", |b| {
+        b.iter_batched_ref(
+            || (0..4).map(|_| tokio_filled()).collect::<Vec<_>>(),
+            |chans| {
+                let [(_, a), (_, b), (_, c), (_, d)] = &mut chans[..] else {
+                    unreachable!()
+                };
+                for _ in 0..N {
+                    black_box(now(async {
+                        tokio::select! {
+                            v = a.recv() => v,
+                            v = b.recv() => v,
+                            v = c.recv() => v,
+                            v = d.recv() => v,
+                        }
+                    }));
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
     group.bench_function("tokio::select! 1 case", |b| {
         b.iter_batched_ref(
             tokio_filled,
@@ -191,6 +212,25 @@ fn select_ready(c: &mut Criterion) {
             |(_, rx)| {
                 for _ in 0..N {
                     black_box(rx.try_recv().unwrap());
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("crossbeam select! 4 ready cases", |b| {
+        b.iter_batched_ref(
+            || (0..4).map(|_| cb_filled()).collect::<Vec<_>>(),
+            |chans| {
+                let [(_, a), (_, b), (_, c), (_, d)] = &chans[..] else {
+                    unreachable!()
+                };
+                for _ in 0..N {
+                    black_box(crossbeam_channel::select! {
+                        recv(a) -> v => v.ok(),
+                        recv(b) -> v => v.ok(),
+                        recv(c) -> v => v.ok(),
+                        recv(d) -> v => v.ok(),
+                    });
                 }
             },
             BatchSize::SmallInput,

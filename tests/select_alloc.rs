@@ -117,10 +117,16 @@ fn a_ready_select_allocates_nothing_and_a_parked_one_allocates_its_state_once() 
     assert_eq!(n, 0, "default, a case ready");
 
     // Nothing ready: the select parks, which allocates its shared state (one `Arc`);
-    // the channel's waiter slot is allocated on the first park only and reused after.
+    // the channels' waiter slots are allocated on the first park only and reused after.
+    // (Two cases: a `select!` of one receive is the receive itself, which parks with no
+    // allocation of its own.)
+    let (_idle_tx, idle) = chan::bounded::<u64>(0);
     let park = || {
         poll_once(async {
-            select! { v = recv(out_rx) => v }
+            select! {
+                v = recv(out_rx) => v,
+                v = recv(idle) => v,
+            }
         })
     };
     let _ = park();

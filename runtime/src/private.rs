@@ -125,6 +125,33 @@ pub mod select {
         RecvCase::new(rx.receiver(), handle)
     }
 
+    /// A `select!` whose only case is `recv(rx)`: the receive itself.
+    pub fn recv_now<'a, R: RecvEnd<'a>>(rx: R) -> crate::chan::RecvFuture<'a, R::Item> {
+        rx.receiver().recv()
+    }
+
+    /// `select_blocking!` whose only case is `recv(rx)`.
+    pub fn recv_blocking_now<'a, R: RecvEnd<'a> + 'a>(rx: R) -> Option<R::Item> {
+        rx.receiver().recv_blocking()
+    }
+
+    /// A `select!` whose only case is `recv(rx)`, with `default`: `None` if nothing is
+    /// ready, `Some(None)` if closed and drained.
+    pub fn try_recv_now<'a, R: RecvEnd<'a> + 'a>(rx: R) -> Option<Option<R::Item>> {
+        match rx.receiver().try_recv() {
+            Ok(v) => Some(Some(v)),
+            Err(crate::chan::TryRecvError::Closed) => Some(None),
+            Err(crate::chan::TryRecvError::Empty) => None,
+        }
+    }
+
+    /// Every case of a `select!` without `default` is disabled.
+    #[cold]
+    #[track_caller]
+    pub fn all_disabled() -> ! {
+        crate::select::engine::all_disabled()
+    }
+
     /// `send(tx, value)`: `value` is called only if the case is chosen.
     pub fn send<'a, S, V, O, H>(tx: S, value: V, handle: H) -> SendCase<'a, S::Item, V, H>
     where

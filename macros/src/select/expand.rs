@@ -37,6 +37,11 @@ pub(crate) fn expand(select: Select) -> TokenStream {
         default,
     } = select;
     let private = quote!(#krate::__private::select);
+    if let [case] = cases.as_slice()
+        && let (Op::Recv { chan }, None) = (&case.op, &case.guard)
+    {
+        return single_recv(&private, mode, case, chan, default.as_ref());
+    }
     let out_enum = Ident::new("__GoscopeSelectOut", Span::mixed_site());
     let out_var = Ident::new("__goscope_out", Span::mixed_site());
     let n = cases.len();
@@ -216,6 +221,59 @@ fn body_pattern(case: &Case) -> TokenStream {
                 .into_iter()
                 .map(|Binding { ident, mutability }| quote!(#mutability #ident));
             quote!((#(#bindings,)*))
+        }
+    }
+}
+
+// Input:  a `select!` whose only case is an unguarded `pat = recv(rx) => body` (and maybe
+//         `default => fallback`)
+// Output: the receive itself, as crossbeam's `select!` does for one operation: the same
+//         semantics (a receive future is cancel-safe; a refused pattern leaves no case),
+//         without the engine:
+//         `match rx.recv().await { pat => body, _ => all_disabled() }`, or with `default`
+//         `match try_recv(rx) { Some(v) => match v { pat => body, _ => fallback }, None => fallback }`
+fn single_recv(
+    private: &TokenStream,
+    mode: Mode,
+    case: &Case,
+    chan: &Expr,
+    default: Option<&Expr>,
+) -> TokenStream {
+    let chan = borrowed(chan);
+    let value = Ident::new("__goscope_value", Span::mixed_site());
+    let body = &case.body;
+    let matched = |refused: TokenStream| match &case.pat {
+        Some(pat) => quote! {
+            match #value {
+                #pat => #body,
+                #[allow(unreachable_patterns)]
+                _ => #refused,
+            }
+        },
+        None => quote!({ let _ = #value; #body }),
+    };
+    match default {
+        Some(fallback) => {
+            let matched = matched(quote!(#fallback));
+            quote! {
+                match #private::try_recv_now(#chan) {
+                    ::core::option::Option::Some(#value) => #matched,
+                    ::core::option::Option::None => #fallback,
+                }
+            }
+        }
+        None => {
+            let recv = match mode {
+                Mode::Async => quote!(#private::recv_now(#chan).await),
+                Mode::Blocking => quote!(#private::recv_blocking_now(#chan)),
+            };
+            let matched = matched(quote!(#private::all_disabled()));
+            quote! {
+                {
+                    let #value = #recv;
+                    #matched
+                }
+            }
         }
     }
 }

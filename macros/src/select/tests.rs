@@ -179,10 +179,13 @@ fn closures_and_async_blocks_keep_their_own_question_marks() {
 
 #[test]
 fn expansion_awaits_without_default_and_not_with_it() {
-    let waits = expand::expand(parsed(quote!(v = recv(rx) => v,))).to_string();
+    let waits = expand::expand(parsed(quote!(v = recv(rx) => v, w = recv(rx2) => w,))).to_string();
     assert!(waits.contains("SelectMacroFuture :: new"), "{waits}");
     assert!(waits.contains(". await"), "{waits}");
-    let polls = expand::expand(parsed(quote!(v = recv(rx) => v, default => None,))).to_string();
+    let polls = expand::expand(parsed(
+        quote!(v = recv(rx) => v, w = recv(rx2) => w, default => None,),
+    ))
+    .to_string();
     assert!(polls.contains("try_select"), "{polls}");
     assert!(!polls.contains(". await"), "{polls}");
 }
@@ -192,4 +195,16 @@ fn an_error_still_expands_to_an_expression() {
     let out = select(input(quote!(v = recv(rx) -> v))).to_string();
     assert!(out.contains("compile_error"), "{out}");
     assert!(out.contains("unreachable"), "{out}");
+}
+
+#[test]
+fn a_lone_unguarded_recv_is_the_receive_itself() {
+    let lone = expand::expand(parsed(quote!(Some(v) = recv(rx) => v,))).to_string();
+    assert!(lone.contains("recv_now"), "{lone}");
+    assert!(lone.contains("all_disabled"), "{lone}");
+    assert!(!lone.contains("SelectMacroFuture"), "{lone}");
+    let with_default = expand::expand(parsed(quote!(v = recv(rx) => v, default => None,)));
+    assert!(with_default.to_string().contains("try_recv_now"));
+    let guarded = expand::expand(parsed(quote!(v = recv(rx), if on => v,))).to_string();
+    assert!(guarded.contains("SelectMacroFuture"), "{guarded}");
 }

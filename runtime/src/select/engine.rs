@@ -456,7 +456,7 @@ fn unregister_others<O, S: Cases<O>>(cases: &mut S, winner: usize, lost: bool) {
 
 #[cold]
 #[track_caller]
-fn all_disabled() -> ! {
+pub(crate) fn all_disabled() -> ! {
     panic!(
         "every case of this `select!` is disabled (by a false guard or a refused pattern) \
          and it has no `default` case, so it could never complete"
