@@ -34,7 +34,7 @@ use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use goscope_benches::{in_runtime, runtime};
+use goscope_benches::{config, in_runtime, runtime};
 use tokio::runtime::Runtime;
 
 /// Messages per iteration, the same for every peer in a cell: a few milliseconds' worth,
@@ -583,16 +583,7 @@ fn blocking_cells(c: &mut Criterion) {
     cells(c, true, &(), BLOCKING_PEERS);
 }
 
-// Select groups (`select_*`: goscope's `Select` against `tokio::select!`, flume's `Selector`
-// and crossbeam's `Select`, over the same shapes) go here once `goscope::select` lands,
-// as a third target below.
-
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
-}
+// Select: see benches/select.rs.
 
 criterion_group! {
     name = benches;

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use futures_util::task::noop_waker_ref;
 use goscope::chan;
-use goscope_benches::{in_runtime, runtime};
+use goscope_benches::{config, in_runtime, runtime};
 
 /// Values per `select_ready` iteration.
 const N: u64 = 1_000;
@@ -684,13 +684,6 @@ fn select_both(c: &mut Criterion) {
         b.iter(|| in_runtime(&rt, both_async_goscope(M_BOTH)))
     });
     group.finish();
-}
-
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
 }
 
 criterion_group! {

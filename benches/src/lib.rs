@@ -1,8 +1,19 @@
 //! Helpers shared by goscope's benchmarks.
 
 use std::future::Future;
+use std::time::Duration;
 
+use criterion::Criterion;
 use tokio::runtime::Runtime;
+
+/// Criterion's settings for benches whose iterations take milliseconds (channels,
+/// select): 20 samples, 1 s of warm-up, 4 s of measurement per function.
+pub fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+}
 
 /// The runtime every async benchmark runs on: multi-thread, 2 workers, built outside the
 /// timing.

@@ -67,40 +67,19 @@ pub mod select {
         fn sender(self) -> &'a Sender<Self::Item>;
     }
 
+    /// `impl RecvEnd<'a> for &'a X` (or `SendEnd`) for each `X` that holds a `Receiver<T>`.
     macro_rules! ends {
-        ($($ty:ty),*) => {$(
-            impl<'a, T> RecvEnd<'a> for &'a $ty {
+        ($trait:ident, $method:ident, $end:ident: $($ty:ty),*) => {$(
+            impl<'a, T> $trait<'a> for &'a $ty {
                 type Item = T;
-                fn receiver(self) -> &'a Receiver<T> {
+                fn $method(self) -> &'a $end<T> {
                     self
                 }
             }
         )*};
     }
-    macro_rules! ends_send {
-        ($($ty:ty),*) => {$(
-            impl<'a, T> SendEnd<'a> for &'a $ty {
-                type Item = T;
-                fn sender(self) -> &'a Sender<T> {
-                    self
-                }
-            }
-        )*};
-    }
-    ends!(
-        Receiver<T>,
-        &Receiver<T>,
-        &mut Receiver<T>,
-        Box<Receiver<T>>,
-        Arc<Receiver<T>>
-    );
-    ends_send!(
-        Sender<T>,
-        &Sender<T>,
-        &mut Sender<T>,
-        Box<Sender<T>>,
-        Arc<Sender<T>>
-    );
+    ends!(RecvEnd, receiver, Receiver: Receiver<T>, &Receiver<T>, &mut Receiver<T>, Box<Receiver<T>>, Arc<Receiver<T>>);
+    ends!(SendEnd, sender, Sender: Sender<T>, &Sender<T>, &mut Sender<T>, Box<Sender<T>>, Arc<Sender<T>>);
 
     impl<'a, T> RecvEnd<'a> for &'a mut Receiver<T> {
         type Item = T;

@@ -1,6 +1,7 @@
 //! The select loop, generic over how the cases are stored: boxed in a `Vec` by the
-//! [`Select`](super::Select) builder, or inline in a nested tuple by the `select!` macro
-//! (`(Option<C0>, (Option<C1>, ()))`, no allocation). Both run this one loop, which keeps
+//! [`Select`](super::Select) builder, or on the caller's stack by the `select!` macro,
+//! which passes them as a nested tuple of references (`(&mut Option<C0>, (&mut
+//! Option<C1>, ()))`, no allocation). Both run this one loop, which keeps
 //! the protocol described in the module docs of [`select`](super).
 //!
 //! A case may be *disabled*: its guard was false (the macro stores `None`), or it
@@ -55,42 +56,6 @@ impl<O> Cases<O> for () {
     }
 
     fn disable(&mut self, _: usize) {}
-}
-
-/// The macro's cons list: case 0, then the rest.
-impl<O, C: Case<O>, R: Cases<O> + ConsAttempt<O>> Cases<O> for (Option<C>, R) {
-    #[inline]
-    fn len(&self) -> usize {
-        1 + self.1.len()
-    }
-
-    #[inline]
-    fn get(&mut self, i: usize) -> Option<&mut dyn Case<O>> {
-        if i == 0 {
-            self.0.as_mut().map(|c| c as &mut dyn Case<O>)
-        } else {
-            self.1.get(i - 1)
-        }
-    }
-
-    #[inline]
-    fn attempt(
-        &mut self,
-        i: usize,
-        sel: Option<&Arc<SelectShared>>,
-        register: bool,
-        cx: &mut Context<'_>,
-    ) -> Option<Attempt<O>> {
-        attempt_at(self, 0, i, sel, register, cx)
-    }
-
-    fn disable(&mut self, i: usize) {
-        if i == 0 {
-            self.0 = None;
-        } else {
-            self.1.disable(i - 1);
-        }
-    }
 }
 
 /// The macro's cons list: case 0, borrowed from the caller's stack (the cases stay where
@@ -178,7 +143,7 @@ macro_rules! cons_attempt {
         }
     )*};
 }
-cons_attempt!(Option<C>, &mut Option<C>);
+cons_attempt!(&mut Option<C>);
 
 #[inline]
 fn attempt_at<O, L: ConsAttempt<O>>(

@@ -184,13 +184,13 @@ fn loom_refused_case_reopens_the_select() {
             assert!(block_on(a_tx.send(2)).is_ok());
             assert!(block_on(b_tx.send(7)).is_ok());
         });
-        let cases = (
-            Some(RecvCase::new(&a, |v: Option<u32>| {
-                (v == Some(1)).then_some(0)
-            })),
-            (Some(RecvCase::new(&b, |v: Option<u32>| v)), ()),
-        );
-        let out = block_on(SelectMacroFuture::new(cases, [0usize; 2], true));
+        let mut refusing = Some(RecvCase::new(&a, |v: Option<u32>| {
+            (v == Some(1)).then_some(0)
+        }));
+        let mut taking = Some(RecvCase::new(&b, |v: Option<u32>| v));
+        let mut order = [0usize; 2];
+        let cases = (&mut refusing, (&mut taking, ()));
+        let out = block_on(SelectMacroFuture::new(cases, &mut order, true));
         assert_eq!(out, 7);
         sender.join().unwrap();
         assert_eq!(
