@@ -6,6 +6,7 @@ mod block_on;
 pub mod chan;
 mod error;
 mod panic;
+pub mod scope;
 pub mod select;
 mod sync;
 mod task;

@@ -165,3 +165,8 @@ pub mod select {
         crate::block_on::block_on(SelectMacroFuture::new(cases, order, biased))
     }
 }
+
+/// What `scope!` expands to.
+pub mod scope {
+    pub use crate::scope::{Scope, run};
+}

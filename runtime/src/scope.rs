@@ -1,0 +1,545 @@
+//! Structured concurrency: a [`Scope`] owns its children, and the `scope!` block that
+//! created it returns only once every child has finished or been cancelled and dropped.
+//!
+//! # Design
+//!
+//! A scope is a cheap handle (`Arc`) to shared state: a cancellation token, the children
+//! waiting to be started, the first failure. [`run`] polls, in the calling task, the
+//! body of the scope and every child in a `FuturesUnordered`:
+//!
+//! - `spawn_local` children are plain futures in that set: they may borrow anything that
+//!   outlives the scope, and run concurrently with the body but not in parallel.
+//! - `spawn` children are goscope tasks on the Tokio runtime, in parallel; what sits in the
+//!   set is a small watcher that awaits the task and cancels it when the scope is cancelled.
+//! - `spawn_blocking` children are blocking-pool tasks watched the same way; they see
+//!   cancellation only through [`Scope::token`].
+//!
+//! Dropping the `run` future drops the set, and with it every local child and every
+//! watcher; a dropped watcher drops its `Task`, which aborts the task. So nothing a scope
+//! started outlives it, on every path.
+//!
+//! ## The scoped-task trilemma
+//!
+//! A scoped task can have at most two of: running in parallel, borrowing from the caller,
+//! and being safe without blocking a thread (the future that holds the borrow may be
+//! forgotten, so a parallel task must not hold one). Each spawn method takes a side:
+//! `spawn` runs in parallel and so requires `'static`; `spawn_local` borrows and so is
+//! polled by the scope's own future, in the caller's task; neither needs `unsafe` nor
+//! blocks a thread. A `spawn_local` child cannot borrow the scope handle itself (that would
+//! be a self-borrow the scope's destructor makes unsound without `unsafe`): it takes a
+//! clone, `let s = s.clone();`.
+//!
+//! ## Invariants
+//!
+//! 1. `run` returns only when the body is done and the set of children is empty (nothing
+//!    pending either): every child finished, or was cancelled and dropped.
+//! 2. The first failure — a child's `Err`, a child's panic, the body's `Err` — cancels the
+//!    scope's token, and every child's (each child's token is a child of the scope's).
+//!    Children cancelled that way end with `Error::Cancelled`, which is never a failure.
+//! 3. After the first failure nothing starts: `spawn` on a cancelled scope returns a
+//!    handle already resolved to `Err(Error::Cancelled)`.
+//! 4. The error `run` returns is the primary one: the first child's error if it is still
+//!    in that child's slot; if the body took it by awaiting the child's handle, the body
+//!    had it, and the scope returns what the body returned.
+//! 5. A panic in a child is captured where it happens, reported to the panic hook at once
+//!    (so the panics of children cancelled afterwards are not lost either), and becomes
+//!    `Error::Panicked` converted into `E`.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, Location};
+use std::pin::{Pin, pin};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use futures_util::future::{Either, select};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::Error;
+use crate::panic;
+
+type Child<'env> = Pin<Box<dyn Future<Output = ()> + Send + 'env>>;
+
+/// Takes the primary failure's error out of its child's slot, if it is still there.
+type TakeError<'env, E> = Box<dyn FnOnce() -> Option<E> + Send + 'env>;
+
+/// A scope's handle: spawn children into it. Created by `scope!`.
+///
+/// Cloning gives another handle to the same scope (for a local child that spawns
+/// grandchildren).
+pub struct Scope<'env, E> {
+    inner: Arc<Inner<'env, E>>,
+}
+
+struct Inner<'env, E> {
+    token: CancellationToken,
+    state: Mutex<State<'env, E>>,
+}
+
+struct State<'env, E> {
+    /// Children spawned since `run` last looked.
+    pending: Vec<Child<'env>>,
+    /// `run`'s waker, to be told of new children.
+    waker: Option<Waker>,
+    primary: Primary<'env, E>,
+}
+
+enum Primary<'env, E> {
+    None,
+    Body,
+    Child(TakeError<'env, E>),
+}
+
+impl<E> Clone for Scope<'_, E> {
+    fn clone(&self) -> Self {
+        Scope {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<'env, E: Send + 'env> Default for Scope<'env, E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'env, E: Send + 'env> Scope<'env, E> {
+    /// A new, empty scope; `scope!` makes one and runs its body with [`run`].
+    pub fn new() -> Self {
+        panic::install_process_hook();
+        Scope {
+            inner: Arc::new(Inner {
+                token: CancellationToken::new(),
+                state: Mutex::new(State {
+                    pending: Vec::new(),
+                    waker: None,
+                    primary: Primary::None,
+                }),
+            }),
+        }
+    }
+
+    /// The scope's cancellation token: cancelled on the first failure, when the scope's
+    /// future is dropped, or when an enclosing scope is cancelled. For blocking children
+    /// and other libraries.
+    pub fn token(&self) -> CancellationToken {
+        self.inner.token.clone()
+    }
+
+    /// Whether the scope has been cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.token.is_cancelled()
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State<'env, E>> {
+        // No user code runs under this lock: a poisoned one still holds consistent state.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `child` for `run` to poll, and wakes `run`.
+    fn push(&self, child: Child<'env>) {
+        let waker = {
+            let mut state = self.state();
+            state.pending.push(child);
+            state.waker.clone()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// A failure: the first one becomes the primary, and cancels the scope.
+    fn fail(&self, primary: Primary<'env, E>) {
+        {
+            let mut state = self.state();
+            if matches!(state.primary, Primary::None) {
+                state.primary = primary;
+            }
+        }
+        self.inner.token.cancel();
+    }
+
+    /// A child that borrows from the caller: polled by the scope's own future, in the
+    /// calling task (concurrently with the body, not in parallel).
+    ///
+    /// The handle resolves to the child's own result; dropping it does not cancel the
+    /// child ([`ScopedTask::cancel`] does).
+    #[track_caller]
+    pub fn spawn_local<T, F>(&self, fut: F) -> ScopedTask<T, E>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'env,
+        T: Send + 'env,
+        E: From<Error>,
+    {
+        let at = Location::caller();
+        let slot = Arc::new(Slot::new(self.inner.token.child_token()));
+        if self.is_cancelled() {
+            slot.finish(Err(Error::Cancelled.into()));
+            return ScopedTask { slot };
+        }
+        let scope = self.clone();
+        let theirs = Arc::clone(&slot);
+        self.push(Box::pin(async move {
+            let child = CatchUnwind { fut, at };
+            let result = match select(pin!(theirs.token.cancelled()), pin!(child)).await {
+                Either::Left(_) => Outcome::Cancelled,
+                Either::Right((result, _)) => result,
+            };
+            theirs.settle(result, &scope);
+        }));
+        ScopedTask { slot }
+    }
+
+    /// A `'static` child that runs in parallel, as a goscope task on the Tokio runtime.
+    ///
+    /// Cancelling the scope cancels the task (it stops at its next `.await`) and waits
+    /// until it has stopped.
+    #[track_caller]
+    pub fn spawn<T, F>(&self, fut: F) -> ScopedTask<T, E>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + 'static,
+    {
+        self.watch(crate::task::go(fut))
+    }
+
+    /// A blocking child on Tokio's blocking pool. It sees cancellation only through
+    /// [`Scope::token`] (clone it into the closure).
+    #[track_caller]
+    pub fn spawn_blocking<T, F>(&self, f: F) -> ScopedTask<T, E>
+    where
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + 'static,
+    {
+        self.watch(crate::task::go_blocking(f))
+    }
+
+    /// Makes a started task a child: a watcher in the scope's set awaits it, and cancels
+    /// it (then waits for it to stop) if the child or the scope is cancelled.
+    fn watch<T>(&self, task: crate::Task<Result<T, E>>) -> ScopedTask<T, E>
+    where
+        T: Send + 'static,
+        E: From<Error> + 'static,
+    {
+        let slot = Arc::new(Slot::new(self.inner.token.child_token()));
+        if self.is_cancelled() {
+            task.cancel();
+            slot.finish(Err(Error::Cancelled.into()));
+            return ScopedTask { slot };
+        }
+        let scope = self.clone();
+        let theirs = Arc::clone(&slot);
+        self.push(Box::pin(async move {
+            let mut task = task;
+            let outcome = match select(pin!(theirs.token.cancelled()), &mut task).await {
+                Either::Left(_) => {
+                    task.cancel();
+                    // Wait for it to stop: nothing outlives the scope.
+                    let _ = (&mut task).await;
+                    Outcome::Cancelled
+                }
+                Either::Right((Ok(Ok(value)), _)) => Outcome::Ok(value),
+                Either::Right((Ok(Err(error)), _)) => Outcome::Failed(error),
+                Either::Right((Err(Error::Cancelled), _)) => Outcome::Cancelled,
+                Either::Right((Err(error), _)) => Outcome::Failed(error.into()),
+            };
+            theirs.settle(outcome, &scope);
+        }));
+        ScopedTask { slot }
+    }
+}
+
+impl<E> fmt::Debug for Scope<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("cancelled", &self.inner.token.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a child ended.
+enum Outcome<T, E> {
+    Ok(T),
+    /// Its own `Err`, or its panic: a failure of the scope.
+    Failed(E),
+    /// Cancelled (by its handle, or by the scope): not a failure.
+    Cancelled,
+}
+
+/// Where a child's result waits for its handle.
+struct Slot<T, E> {
+    token: CancellationToken,
+    state: Mutex<SlotState<T, E>>,
+}
+
+enum SlotState<T, E> {
+    Running(Option<Waker>),
+    Done(Result<T, E>),
+    Taken,
+}
+
+impl<T, E> Slot<T, E> {
+    fn new(token: CancellationToken) -> Self {
+        Slot {
+            token,
+            state: Mutex::new(SlotState::Running(None)),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SlotState<T, E>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn finish(&self, result: Result<T, E>) {
+        let previous = std::mem::replace(&mut *self.lock(), SlotState::Done(result));
+        if let SlotState::Running(Some(waker)) = previous {
+            waker.wake();
+        }
+    }
+
+    /// The child's error, if it is still here (its handle did not take it).
+    fn take_error(&self) -> Option<E> {
+        let mut state = self.lock();
+        match std::mem::replace(&mut *state, SlotState::Taken) {
+            SlotState::Done(Err(error)) => Some(error),
+            other => {
+                *state = other;
+                None
+            }
+        }
+    }
+}
+
+impl<T, E: From<Error>> Slot<T, E> {
+    /// Stores the child's outcome; a failure becomes the scope's (primary, if first).
+    fn settle<'env>(self: Arc<Self>, outcome: Outcome<T, E>, scope: &Scope<'env, E>)
+    where
+        T: Send + 'env,
+        E: Send + 'env,
+    {
+        match outcome {
+            Outcome::Ok(value) => self.finish(Ok(value)),
+            Outcome::Cancelled => self.finish(Err(Error::Cancelled.into())),
+            Outcome::Failed(error) => {
+                self.finish(Err(error));
+                let slot = Arc::clone(&self);
+                scope.fail(Primary::Child(Box::new(move || slot.take_error())));
+            }
+        }
+    }
+}
+
+/// A child of a [`Scope`]: await it for the child's own result.
+///
+/// This `struct` is created by [`Scope::spawn`], [`Scope::spawn_local`] and
+/// [`Scope::spawn_blocking`]. Unlike a [`Task`](crate::Task), dropping it does not cancel
+/// the child: the scope owns its children. Cancel-safe: dropping the awaiting future
+/// leaves the result for another await. (Not `#[must_use]`: the child runs whether or not
+/// its handle is awaited.)
+pub struct ScopedTask<T, E> {
+    slot: Arc<Slot<T, E>>,
+}
+
+impl<T, E> ScopedTask<T, E> {
+    /// Cancels this child: it is dropped at its next `.await` (a `'static` child's task is
+    /// cancelled) and its handle resolves to `Err(Error::Cancelled)`. Not a failure of the
+    /// scope.
+    pub fn cancel(&self) {
+        self.slot.token.cancel();
+    }
+
+    /// Whether the child has finished (its result is ready, or was taken).
+    pub fn is_finished(&self) -> bool {
+        !matches!(*self.slot.lock(), SlotState::Running(_))
+    }
+}
+
+impl<T, E> Unpin for ScopedTask<T, E> {}
+
+impl<T, E> Future for ScopedTask<T, E> {
+    type Output = Result<T, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.slot.lock();
+        match std::mem::replace(&mut *state, SlotState::Taken) {
+            SlotState::Done(result) => Poll::Ready(result),
+            SlotState::Running(_) => {
+                *state = SlotState::Running(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+            SlotState::Taken => panic!("`ScopedTask` polled after its result was taken"),
+        }
+    }
+}
+
+impl<T, E> fmt::Debug for ScopedTask<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScopedTask")
+            .field("finished", &self.is_finished())
+            .field("cancelled", &self.slot.token.is_cancelled())
+            .finish()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A local child's future, each poll under `catch_unwind`: a panic becomes a failure.
+    struct CatchUnwind<F> {
+        #[pin]
+        fut: F,
+        at: &'static Location<'static>,
+    }
+}
+
+impl<T, E: From<Error>, F: Future<Output = Result<T, E>>> Future for CatchUnwind<F> {
+    type Output = Outcome<T, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.poll(cx))) {
+            Ok(Poll::Ready(Ok(value))) => Poll::Ready(Outcome::Ok(value)),
+            Ok(Poll::Ready(Err(error))) => Poll::Ready(Outcome::Failed(error)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => {
+                let panic = panic::capture(payload, None, this.at);
+                Poll::Ready(Outcome::Failed(Error::Panicked(panic).into()))
+            }
+        }
+    }
+}
+
+/// Runs the body of a scope and every child spawned into `scope`, in the calling task,
+/// until all are done; returns the primary failure, else the body's result.
+///
+/// What `scope!` expands to:
+/// `{ let s = Scope::new(); run(&s, async { body }).await }`.
+pub async fn run<'env, T, E, B>(scope: &Scope<'env, E>, body: B) -> Result<T, E>
+where
+    B: Future<Output = Result<T, E>>,
+    E: Send + 'env,
+{
+    // Cancels the scope if this future is dropped before it is done.
+    let guard = scope.inner.token.clone().drop_guard();
+    let mut body = pin!(body);
+    let mut output: Option<Result<T, E>> = None;
+    let mut children: FuturesUnordered<Child<'env>> = FuturesUnordered::new();
+    std::future::poll_fn(|cx| {
+        loop {
+            if output.is_none()
+                && let Poll::Ready(result) = body.as_mut().poll(cx)
+            {
+                if result.is_err() {
+                    scope.fail(Primary::Body);
+                }
+                output = Some(result);
+            }
+            let new = {
+                let mut state = scope.state();
+                state.waker = Some(cx.waker().clone());
+                std::mem::take(&mut state.pending)
+            };
+            let started = !new.is_empty();
+            children.extend(new);
+            while let Poll::Ready(Some(())) = children.poll_next_unpin(cx) {}
+            if started {
+                // A child (or the body, woken by one) may have spawned more.
+                continue;
+            }
+            if output.is_some() && children.is_empty() && scope.state().pending.is_empty() {
+                return Poll::Ready(());
+            }
+            return Poll::Pending;
+        }
+    })
+    .await;
+    guard.disarm();
+    let output = output.expect("the body finished");
+    let primary = std::mem::replace(&mut scope.state().primary, Primary::None);
+    match primary {
+        Primary::Child(take) => match take() {
+            Some(error) => Err(error),
+            None => output,
+        },
+        Primary::Body | Primary::None => output,
+    }
+}
+
+/// Runs a block of concurrent children that cannot outlive it: structured concurrency.
+///
+/// ```text
+/// scope!(|s| { body })   // the body is async; it evaluates to Result<T, E>
+/// ```
+///
+/// Inside, `s` is the [`Scope`]: `s.spawn(fut)` starts a `'static` child in parallel,
+/// `s.spawn_local(fut)` a child that may borrow from the caller (polled by the scope's own
+/// future), `s.spawn_blocking(f)` a blocking child; each returns a [`ScopedTask`] that
+/// resolves to the child's own `Result<T, E>`. Children return `Result<_, E>` with
+/// `E: From<goscope::Error>`. `scope!` awaits, so it belongs in async code.
+///
+/// - Every child has finished, or been cancelled and dropped, before `scope!` returns.
+/// - The first failure — a child's `Err`, a child's panic (as `Error::Panicked`), or the
+///   body's `Err` — cancels every other child and is what `scope!` returns.
+/// - Dropping the future that contains the `scope!` cancels every child; `'static`
+///   children's tasks are aborted.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), goscope::Error> {
+/// use goscope::{Error, scope};
+///
+/// let names = vec!["ada".to_owned(), "grace".to_owned()];
+/// let (total, lengths) = scope!(|s| {
+///     let total = s.spawn(async { Ok::<_, Error>(40 + 2) });       // in parallel
+///     let lengths = s.spawn_local(async { Ok(names.iter().map(String::len).sum::<usize>()) }); // borrows
+///     Ok((total.await?, lengths.await?))
+/// })?;
+/// assert_eq!((total, lengths), (42, 8));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// The first failure cancels the rest and is the result:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use goscope::{Error, scope};
+///
+/// #[derive(Debug, PartialEq)]
+/// enum AppError { NotFound, Runtime }
+/// impl From<Error> for AppError {
+///     fn from(_: Error) -> Self { AppError::Runtime }
+/// }
+///
+/// let result: Result<(), AppError> = scope!(|s| {
+///     s.spawn(async {
+///         tokio::time::sleep(Duration::from_secs(3600)).await; // cancelled
+///         Ok(())
+///     });
+///     s.spawn(async { Err::<(), _>(AppError::NotFound) });
+///     Ok(())
+/// });
+/// assert_eq!(result, Err(AppError::NotFound));
+/// # }
+/// ```
+///
+/// # Cancellation
+///
+/// Children are cancelled at their next `.await`; blocking children watch
+/// [`Scope::token`]. A local child cannot borrow `s` itself; it takes a clone.
+#[macro_export]
+macro_rules! scope {
+    (|$s:ident| $body:block) => {{
+        let $s = $crate::__private::scope::Scope::new();
+        $crate::__private::scope::run(&$s, async { $body }).await
+    }};
+}

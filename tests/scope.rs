@@ -1,0 +1,283 @@
+//! `scope!` (first increment): children finish before the scope returns, the first
+//! failure cancels the rest and is the result, dropping the scope cancels every child,
+//! local children borrow, panics are failures and reach the hook.
+
+use std::future::pending;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use goscope::{Error, scope};
+use goscope_tests::DropSignal;
+
+#[derive(Debug, PartialEq)]
+enum AppError {
+    Failed(&'static str),
+    Runtime(String),
+}
+
+impl From<Error> for AppError {
+    fn from(e: Error) -> Self {
+        AppError::Runtime(e.to_string())
+    }
+}
+
+/// Counts live children: incremented when one starts, decremented when it is dropped.
+#[derive(Clone, Default)]
+struct Live(Arc<AtomicUsize>);
+
+struct LiveGuard(Arc<AtomicUsize>);
+
+impl Live {
+    fn enter(&self) -> LiveGuard {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        LiveGuard(self.0.clone())
+    }
+    fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_child_has_finished_before_the_scope_returns() {
+    let live = Live::default();
+    let done = Arc::new(AtomicUsize::new(0));
+    let out: Result<usize, AppError> = scope!(|s| {
+        for i in 0..50u64 {
+            let (live, done) = (live.clone(), done.clone());
+            s.spawn(async move {
+                let _guard = live.enter();
+                tokio::time::sleep(Duration::from_millis(i % 5)).await;
+                done.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            });
+        }
+        Ok(7)
+    });
+    assert_eq!(out, Ok(7));
+    assert_eq!(
+        done.load(Ordering::SeqCst),
+        50,
+        "the body returned early; the scope waited"
+    );
+    assert_eq!(live.count(), 0);
+}
+
+#[tokio::test]
+async fn local_children_borrow_from_the_caller() {
+    let names = ["ada".to_owned(), "grace".to_owned(), "edsger".to_owned()];
+    let mut tally = 0usize;
+    let out: Result<usize, Error> = scope!(|s| {
+        let lengths = s.spawn_local(async { Ok(names.iter().map(String::len).sum::<usize>()) });
+        let count = s.spawn_local(async {
+            tally += names.len();
+            Ok(names.len())
+        });
+        Ok(lengths.await? * 10 + count.await?)
+    });
+    assert_eq!(out.unwrap(), 143);
+    assert_eq!(tally, 3, "the local child mutated a borrowed variable");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_failure_cancels_the_rest_and_is_the_result() {
+    let live = Live::default();
+    let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel();
+    let out: Result<(), AppError> = scope!(|s| {
+        let live2 = live.clone();
+        let sleeper = s.spawn(async move {
+            let _guard = live2.enter();
+            let _signal = DropSignal(Some(dropped_tx));
+            pending::<()>().await;
+            Ok(())
+        });
+        let local = s.spawn_local(async {
+            let _guard = live.enter();
+            pending::<Result<(), AppError>>().await
+        });
+        s.spawn(async { Err::<(), _>(AppError::Failed("boom")) });
+        // The body awaits a cancelled sibling: its `Cancelled` must not become the result.
+        sleeper.await?;
+        local.await?;
+        Ok(())
+    });
+    assert_eq!(out, Err(AppError::Failed("boom")));
+    dropped_rx.await.expect("the sleeping child was dropped");
+    assert_eq!(live.count(), 0, "no child outlives the scope");
+}
+
+#[tokio::test]
+async fn the_body_error_cancels_the_children() {
+    let live = Live::default();
+    let out: Result<(), AppError> = scope!(|s| {
+        let live = live.clone();
+        s.spawn(async move {
+            let _guard = live.enter();
+            pending::<()>().await;
+            Ok(())
+        });
+        tokio::task::yield_now().await;
+        Err(AppError::Failed("body"))
+    });
+    assert_eq!(out, Err(AppError::Failed("body")));
+    assert_eq!(live.count(), 0);
+}
+
+#[tokio::test]
+async fn a_child_panic_is_a_failure_converted_into_the_error_type() {
+    goscope_tests::hook::install();
+    let out: Result<(), Error> = scope!(|s| {
+        s.spawn_local(async {
+            if true {
+                panic!("local child exploded");
+            }
+            Ok(())
+        });
+        Ok(())
+    });
+    match out {
+        Err(Error::Panicked(p)) => {
+            assert_eq!(p.message(), Some("local child exploded"));
+            assert!(p.location().is_some_and(|l| l.file().ends_with("scope.rs")));
+        }
+        other => panic!("expected a panic, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_scope_future_cancels_every_child() {
+    let live = Live::default();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel();
+    let (local_dropped_tx, local_dropped_rx) = tokio::sync::oneshot::channel();
+    let fut = {
+        let live = live.clone();
+        async move {
+            let _: Result<(), Error> = scope!(|s| {
+                let live2 = live.clone();
+                s.spawn(async move {
+                    // Declared first, dropped last: the count is down before the signal.
+                    let _signal = DropSignal(Some(dropped_tx));
+                    let _guard = live2.enter();
+                    let _ = started_tx.send(());
+                    pending::<()>().await;
+                    Ok(())
+                });
+                s.spawn_local(async {
+                    let _signal = DropSignal(Some(local_dropped_tx));
+                    let _guard = live.enter();
+                    pending::<Result<(), Error>>().await
+                });
+                pending::<Result<(), Error>>().await
+            });
+        }
+    };
+    let task = goscope::go(fut);
+    started_rx.await.unwrap();
+    drop(task); // cancels the task running the scope
+    dropped_rx
+        .await
+        .expect("the 'static child's task was aborted");
+    local_dropped_rx
+        .await
+        .expect("the local child was dropped with the scope's future");
+    assert_eq!(live.count(), 0);
+}
+
+#[tokio::test]
+async fn a_cancelled_handle_resolves_to_cancelled_and_is_not_a_failure() {
+    let out: Result<&str, Error> = scope!(|s| {
+        let child = s.spawn_local(async { pending::<Result<(), Error>>().await });
+        child.cancel();
+        assert!(matches!(child.await, Err(Error::Cancelled)));
+        Ok("fine")
+    });
+    assert_eq!(out.unwrap(), "fine");
+}
+
+#[tokio::test]
+async fn spawn_after_the_first_failure_starts_nothing() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let out: Result<(), AppError> = scope!(|s| {
+        let failing = s.spawn_local(async { Err::<(), _>(AppError::Failed("first")) });
+        let _ = failing.await;
+        assert!(s.is_cancelled());
+        let started2 = started.clone();
+        let late = s.spawn(async move {
+            started2.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+        assert!(matches!(late.await, Err(AppError::Runtime(_))));
+        Ok(())
+    });
+    // The body took the failed child's error and went on: the scope returns the body's.
+    assert_eq!(out, Ok(()));
+    assert_eq!(started.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_local_child_spawns_grandchildren_through_a_clone() {
+    let out: Result<u32, Error> = scope!(|s| {
+        let s2 = s.clone();
+        let parent = s.spawn_local(async move {
+            let a = s2.spawn_local(async { Ok(1) });
+            let b = s2.spawn(async { Ok(2) });
+            Ok(a.await? + b.await?)
+        });
+        Ok(parent.await? + 10)
+    });
+    assert_eq!(out.unwrap(), 13);
+}
+
+#[tokio::test]
+async fn a_blocking_child_watches_the_token() {
+    let saw = Arc::new(AtomicUsize::new(0));
+    let (started_tx, started) = goscope::chan::bounded::<()>(1);
+    let out: Result<&str, AppError> = scope!(|s| {
+        let (token, saw) = (s.token(), saw.clone());
+        s.spawn_blocking(move || {
+            started_tx.send_blocking(()).unwrap();
+            while !token.is_cancelled() {
+                std::thread::yield_now();
+            }
+            saw.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+        s.spawn_local(async {
+            // Fail only once the blocking child runs (an unstarted one is never started).
+            started.recv().await;
+            Err::<(), _>(AppError::Failed("stop"))
+        });
+        Ok("unreachable result")
+    });
+    assert_eq!(out, Err(AppError::Failed("stop")));
+    // The scope waited for the blocking child to stop, which it did on seeing the token.
+    assert_eq!(saw.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_children() {
+    let out: Result<u64, Error> = scope!(|s| {
+        let handles: Vec<_> = (0..10_000u64)
+            .map(|i| {
+                if i % 2 == 0 {
+                    s.spawn(async move { Ok(i) })
+                } else {
+                    s.spawn_local(async move { Ok(i) })
+                }
+            })
+            .collect();
+        let mut sum = 0;
+        for h in handles {
+            sum += h.await?;
+        }
+        Ok(sum)
+    });
+    assert_eq!(out.unwrap(), 10_000 * 9_999 / 2);
+}
