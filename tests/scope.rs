@@ -281,3 +281,54 @@ async fn ten_thousand_children() {
     });
     assert_eq!(out.unwrap(), 10_000 * 9_999 / 2);
 }
+
+/// A `scope!` nested two levels down, inside a `'static` child and a local child of an
+/// inner scope, with no token passed by hand: the outer scope's failure cancels it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nested_scope_at_any_depth_is_cancelled_with_the_outer_one() {
+    let live = Live::default();
+    let (ready_tx, ready) = goscope::chan::bounded::<()>(1);
+    // Without the link between the scopes the deepest child would wait forever: bound the
+    // wait so that the test fails instead of hanging.
+    let bounded = tokio::time::timeout(Duration::from_secs(30), async {
+        let out: Result<(), AppError> = scope!(|s| {
+            let live = live.clone();
+            s.spawn(async move {
+                let inner: Result<(), AppError> = scope!(|inner| {
+                    inner.spawn_local(async {
+                        let deepest: Result<(), AppError> = scope!(|deep| {
+                            deep.spawn_local(async {
+                                let _guard = live.enter();
+                                ready_tx.send(()).await.unwrap();
+                                goscope::cancelled().await;
+                                Ok(())
+                            });
+                            Ok(())
+                        });
+                        deepest
+                    });
+                    Ok(())
+                });
+                inner
+            });
+            ready.recv().await;
+            Err(AppError::Failed("outer"))
+        });
+        out
+    });
+    let out = bounded
+        .await
+        .expect("the nested scopes were cancelled with the outer one");
+    assert_eq!(out, Err(AppError::Failed("outer")));
+    assert_eq!(
+        live.count(),
+        0,
+        "the deepest child stopped before the outer scope returned"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelled_outside_any_scope_never_resolves() {
+    let outcome = tokio::time::timeout(Duration::from_millis(1), goscope::cancelled()).await;
+    assert!(outcome.is_err());
+}

@@ -18,6 +18,7 @@ pub mod __private;
 
 pub use error::Error;
 pub use panic::{PanicError, PanicLocation, clear_panic_hook, set_panic_hook};
+pub use scope::cancelled;
 pub use task::{Task, TaskTimeout, go, go_blocking, go_ctx, go_with_recover};
 pub use time::{After, after};
 

@@ -61,6 +61,40 @@ use crate::panic;
 
 type Child<'env> = Pin<Box<dyn Future<Output = ()> + Send + 'env>>;
 
+tokio::task_local! {
+    /// The token of the innermost scope the running code belongs to: set while a scope
+    /// polls its body and local children, and for the whole life of its `'static`
+    /// children's tasks. A new scope's token is a child of it, so cancelling a scope
+    /// cancels every scope nested in it, at any depth, with no token passed by hand.
+    static CURRENT: CancellationToken;
+}
+
+/// Resolves when the scope the calling code runs in is cancelled (its first failure, its
+/// future dropped, an enclosing scope cancelled); never, outside any scope.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use goscope::{Error, scope};
+///
+/// let out: Result<(), Error> = scope!(|s| {
+///     s.spawn(async {
+///         goscope::cancelled().await; // a child that stops when told
+///         Ok(())
+///     });
+///     s.spawn(async { Err(Error::Cancelled) }); // the first failure
+///     Ok(())
+/// });
+/// assert!(out.is_err());
+/// # }
+/// ```
+pub async fn cancelled() {
+    match CURRENT.try_with(CancellationToken::clone) {
+        Ok(token) => token.cancelled_owned().await,
+        Err(_) => std::future::pending().await,
+    }
+}
+
 /// Takes the primary failure's error out of its child's slot, if it is still there.
 type TakeError<'env, E> = Box<dyn FnOnce() -> Option<E> + Send + 'env>;
 
@@ -109,9 +143,13 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
     /// A new, empty scope; `scope!` makes one and runs its body with [`run`].
     pub fn new() -> Self {
         panic::install_process_hook();
+        // Nested in another scope (anywhere below it): cancelled with it.
+        let token = CURRENT
+            .try_with(CancellationToken::child_token)
+            .unwrap_or_default();
         Scope {
             inner: Arc::new(Inner {
-                token: CancellationToken::new(),
+                token,
                 state: Mutex::new(State {
                     pending: Vec::new(),
                     waker: None,
@@ -206,7 +244,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         T: Send + 'static,
         E: From<Error> + 'static,
     {
-        self.watch(crate::task::go(fut))
+        self.watch(crate::task::go(CURRENT.scope(self.token(), fut)))
     }
 
     /// A blocking child on Tokio's blocking pool. It sees cancellation only through
@@ -430,32 +468,9 @@ where
     let mut output: Option<Result<T, E>> = None;
     let mut children: FuturesUnordered<Child<'env>> = FuturesUnordered::new();
     std::future::poll_fn(|cx| {
-        loop {
-            if output.is_none()
-                && let Poll::Ready(result) = body.as_mut().poll(cx)
-            {
-                if result.is_err() {
-                    scope.fail(Primary::Body);
-                }
-                output = Some(result);
-            }
-            let new = {
-                let mut state = scope.state();
-                state.waker = Some(cx.waker().clone());
-                std::mem::take(&mut state.pending)
-            };
-            let started = !new.is_empty();
-            children.extend(new);
-            while let Poll::Ready(Some(())) = children.poll_next_unpin(cx) {}
-            if started {
-                // A child (or the body, woken by one) may have spawned more.
-                continue;
-            }
-            if output.is_some() && children.is_empty() && scope.state().pending.is_empty() {
-                return Poll::Ready(());
-            }
-            return Poll::Pending;
-        }
+        CURRENT.sync_scope(scope.token(), || {
+            poll_all(scope, body.as_mut(), &mut output, &mut children, cx)
+        })
     })
     .await;
     guard.disarm();
@@ -542,4 +557,40 @@ macro_rules! scope {
         let $s = $crate::__private::scope::Scope::new();
         $crate::__private::scope::run(&$s, async { $body }).await
     }};
+}
+
+/// One poll of a scope: its body, then its children, until nothing new was started.
+fn poll_all<'env, T, E: Send + 'env>(
+    scope: &Scope<'env, E>,
+    mut body: Pin<&mut impl Future<Output = Result<T, E>>>,
+    output: &mut Option<Result<T, E>>,
+    children: &mut FuturesUnordered<Child<'env>>,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    loop {
+        if output.is_none()
+            && let Poll::Ready(result) = body.as_mut().poll(cx)
+        {
+            if result.is_err() {
+                scope.fail(Primary::Body);
+            }
+            *output = Some(result);
+        }
+        let new = {
+            let mut state = scope.state();
+            state.waker = Some(cx.waker().clone());
+            std::mem::take(&mut state.pending)
+        };
+        let started = !new.is_empty();
+        children.extend(new);
+        while let Poll::Ready(Some(())) = children.poll_next_unpin(cx) {}
+        if started {
+            // A child (or the body, woken by one) may have spawned more.
+            continue;
+        }
+        if output.is_some() && children.is_empty() && scope.state().pending.is_empty() {
+            return Poll::Ready(());
+        }
+        return Poll::Pending;
+    }
 }
