@@ -75,6 +75,7 @@ tokio::task_local! {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
+/// use std::time::Duration;
 /// use goscope::{Error, scope};
 ///
 /// let out: Result<(), Error> = scope!(|s| {
@@ -82,10 +83,10 @@ tokio::task_local! {
 ///         goscope::cancelled().await; // a child that stops when told
 ///         Ok(())
 ///     });
-///     s.spawn(async { Err(Error::Cancelled) }); // the first failure
+///     s.spawn(async { Err::<(), _>(Error::TimedOut(Duration::from_secs(1))) }); // fails
 ///     Ok(())
 /// });
-/// assert!(out.is_err());
+/// assert!(matches!(out, Err(Error::TimedOut(_))));
 /// # }
 /// ```
 pub async fn cancelled() {
