@@ -332,3 +332,127 @@ async fn cancelled_outside_any_scope_never_resolves() {
     let outcome = tokio::time::timeout(Duration::from_millis(1), goscope::cancelled()).await;
     assert!(outcome.is_err());
 }
+
+// ----- options -----
+
+#[tokio::test(start_paused = true)]
+async fn timeout_cancels_everything_and_returns_timed_out() {
+    let live = Live::default();
+    let start = tokio::time::Instant::now();
+    let out: Result<(), Error> = scope!(timeout = Duration::from_millis(300), |s| {
+        let live = live.clone();
+        s.spawn(async move {
+            let _guard = live.enter();
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(())
+        });
+        tokio::time::sleep(Duration::from_secs(3600)).await; // the body is late too
+        Ok(())
+    });
+    assert!(matches!(out, Err(Error::TimedOut(d)) if d == Duration::from_millis(300)));
+    assert_eq!(start.elapsed(), Duration::from_millis(300));
+    assert_eq!(live.count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_scope_that_finishes_in_time_is_not_timed_out() {
+    let out: Result<u8, Error> = scope!(timeout = Duration::from_secs(1), |s| {
+        let a = s.spawn(async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Ok(4)
+        });
+        Ok(a.await? * 2)
+    });
+    assert_eq!(out.unwrap(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limit_bounds_the_children_running_at_once() {
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let out: Result<usize, Error> = scope!(limit = 3, |s| {
+        let handles: Vec<_> = (0..40)
+            .map(|i| {
+                let (running, peak) = (running.clone(), peak.clone());
+                let child = async move {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                    tokio::time::sleep(Duration::from_micros(200)).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    Ok(1)
+                };
+                if i % 2 == 0 {
+                    s.spawn(child)
+                } else {
+                    s.spawn_local(child)
+                }
+            })
+            .collect();
+        let mut done = 0;
+        for h in handles {
+            done += h.await?;
+        }
+        Ok(done)
+    });
+    assert_eq!(out.unwrap(), 40);
+    let peak = peak.load(Ordering::SeqCst);
+    assert!((1..=3).contains(&peak), "peak {peak}");
+}
+
+#[tokio::test]
+async fn children_waiting_for_a_slot_are_dropped_unstarted_after_a_failure() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let out: Result<(), AppError> = scope!(limit = 1, |s| {
+        s.spawn_local(async {
+            tokio::task::yield_now().await;
+            Err::<(), _>(AppError::Failed("first"))
+        });
+        for _ in 0..5 {
+            let started = started.clone();
+            s.spawn(async move {
+                started.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            });
+        }
+        Ok(())
+    });
+    assert_eq!(out, Err(AppError::Failed("first")));
+    assert_eq!(
+        started.load(Ordering::SeqCst),
+        0,
+        "nothing queued started after the failure"
+    );
+}
+
+#[tokio::test]
+async fn supervise_keeps_each_childs_outcome_and_cancels_nothing() {
+    let out: Result<Vec<String>, AppError> = scope!(supervise, |s| {
+        let failing = s.spawn_local(async { Err::<u32, _>(AppError::Failed("one")) });
+        let slow = s.spawn(async {
+            tokio::task::yield_now().await;
+            Ok(2)
+        });
+        let panicking = s.spawn_local(async {
+            if true {
+                panic!("supervised panic");
+            }
+            Ok(3)
+        });
+        Ok(vec![
+            format!("{:?}", failing.await),
+            format!("{:?}", slow.await),
+            format!(
+                "{:?}",
+                panicking
+                    .await
+                    .map_err(|e| matches!(e, AppError::Runtime(_)))
+            ),
+        ])
+    });
+    assert_eq!(
+        out.unwrap(),
+        ["Err(Failed(\"one\"))", "Ok(2)", "Err(true)"],
+        "the failure cancelled nothing and the scope returned the body's result"
+    );
+}

@@ -5,6 +5,7 @@
 
 mod error;
 mod go;
+mod scope;
 mod select;
 
 /// Makes a fn start a task each time it is called; see `goscope::go` for the documentation.
@@ -18,4 +19,11 @@ pub fn go(args: proc_macro::TokenStream, item: proc_macro::TokenStream) -> proc_
 #[proc_macro]
 pub fn select_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     select::select(input.into()).into()
+}
+
+/// The engine of `scope!`; see `goscope::scope!`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn scope_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    scope::scope(input.into()).into()
 }

@@ -3,7 +3,7 @@
 use std::future::Future;
 
 pub use crate::task::Task;
-pub use goscope_macros::select_impl;
+pub use goscope_macros::{scope_impl, select_impl};
 
 /// Starts the body of a `#[go]` fn as a task named `name` (`&"…"`, promoted to a
 /// `'static` thin pointer, keeps the task small).

@@ -110,6 +110,12 @@ pub struct Scope<'env, E> {
 struct Inner<'env, E> {
     token: CancellationToken,
     state: Mutex<State<'env, E>>,
+    /// `limit = n`: a slot per running child, taken in spawn order.
+    slots: Option<Arc<tokio::sync::Semaphore>>,
+    /// `supervise`: failures stay in their handles and cancel nothing.
+    supervise: bool,
+    /// `timeout = d`: a deadline for the whole scope.
+    timeout: Option<std::time::Duration>,
 }
 
 struct State<'env, E> {
@@ -124,6 +130,8 @@ enum Primary<'env, E> {
     None,
     Body,
     Child(TakeError<'env, E>),
+    /// The deadline passed: `Error::TimedOut` converted into `E`.
+    TimedOut(E),
 }
 
 impl<E> Clone for Scope<'_, E> {
@@ -156,7 +164,58 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                     waker: None,
                     primary: Primary::None,
                 }),
+                slots: None,
+                supervise: false,
+                timeout: None,
             }),
+        }
+    }
+
+    fn configure(mut self, f: impl FnOnce(&mut Inner<'env, E>)) -> Self {
+        let inner = Arc::get_mut(&mut self.inner).expect("options are set before any spawn");
+        f(inner);
+        self
+    }
+
+    /// `timeout = d`: a deadline for the whole scope. When it passes, the body is dropped,
+    /// every child is cancelled, and the scope returns `Error::TimedOut(d)` converted
+    /// into `E`.
+    pub fn timeout(self, duration: std::time::Duration) -> Self {
+        self.configure(|inner| inner.timeout = Some(duration))
+    }
+
+    /// `limit = n`: at most `n` children run at once; the others wait for a slot, in the
+    /// order they were spawned (and are dropped unstarted if the scope is cancelled
+    /// meanwhile).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0: no child could ever start.
+    #[track_caller]
+    pub fn limit(self, n: usize) -> Self {
+        assert!(
+            n > 0,
+            "`scope!(limit = 0, …)`: no child could ever start; use at least 1"
+        );
+        self.configure(|inner| inner.slots = Some(Arc::new(tokio::sync::Semaphore::new(n))))
+    }
+
+    /// `supervise`: no fail-fast. A child's failure stays in its handle and cancels
+    /// nothing; the scope returns the body's result once every child is done.
+    pub fn supervise(self) -> Self {
+        self.configure(|inner| inner.supervise = true)
+    }
+
+    /// Waits for a `limit` slot, if the scope has a limit.
+    fn slot(
+        &self,
+    ) -> impl Future<Output = Option<tokio::sync::OwnedSemaphorePermit>> + Send + 'static {
+        let slots = self.inner.slots.clone();
+        async move {
+            match slots {
+                Some(slots) => slots.acquire_owned().await.ok(),
+                None => None,
+            }
         }
     }
 
@@ -192,8 +251,12 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         }
     }
 
-    /// A failure: the first one becomes the primary, and cancels the scope.
+    /// A failure: the first one becomes the primary, and cancels the scope (not in a
+    /// supervising scope, where a child's failure stays in its handle).
     fn fail(&self, primary: Primary<'env, E>) {
+        if self.inner.supervise && !matches!(primary, Primary::TimedOut(_)) {
+            return;
+        }
         {
             let mut state = self.state();
             if matches!(state.primary, Primary::None) {
@@ -223,9 +286,13 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         }
         let scope = self.clone();
         let theirs = Arc::clone(&slot);
+        let slot_wait = self.slot();
         self.push(Box::pin(async move {
-            let child = CatchUnwind { fut, at };
-            let result = match select(pin!(theirs.token.cancelled()), pin!(child)).await {
+            let run = async {
+                let _permit = slot_wait.await;
+                CatchUnwind { fut, at }.await
+            };
+            let result = match select(pin!(theirs.token.cancelled()), pin!(run)).await {
                 Either::Left(_) => Outcome::Cancelled,
                 Either::Right((result, _)) => result,
             };
@@ -245,7 +312,8 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         T: Send + 'static,
         E: From<Error> + 'static,
     {
-        self.watch(crate::task::go(CURRENT.scope(self.token(), fut)))
+        let token = self.token();
+        self.watch(move || crate::task::go(CURRENT.scope(token, fut)))
     }
 
     /// A blocking child on Tokio's blocking pool. It sees cancellation only through
@@ -257,26 +325,36 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         T: Send + 'static,
         E: From<Error> + 'static,
     {
-        self.watch(crate::task::go_blocking(f))
+        self.watch(move || crate::task::go_blocking(f))
     }
 
-    /// Makes a started task a child: a watcher in the scope's set awaits it, and cancels
-    /// it (then waits for it to stop) if the child or the scope is cancelled.
-    fn watch<T>(&self, task: crate::Task<Result<T, E>>) -> ScopedTask<T, E>
+    /// Makes a task a child: a watcher in the scope's set starts it (once a `limit` slot
+    /// is free), awaits it, and cancels it (then waits for it to stop) if the child or the
+    /// scope is cancelled. A child cancelled before it started never starts.
+    fn watch<T, S>(&self, start: S) -> ScopedTask<T, E>
     where
+        S: FnOnce() -> crate::Task<Result<T, E>> + Send + 'static,
         T: Send + 'static,
         E: From<Error> + 'static,
     {
         let slot = Arc::new(Slot::new(self.inner.token.child_token()));
         if self.is_cancelled() {
-            task.cancel();
             slot.finish(Err(Error::Cancelled.into()));
             return ScopedTask { slot };
         }
         let scope = self.clone();
         let theirs = Arc::clone(&slot);
+        let slot_wait = self.slot();
         self.push(Box::pin(async move {
-            let mut task = task;
+            let permit = match select(pin!(theirs.token.cancelled()), pin!(slot_wait)).await {
+                Either::Left(_) => None,
+                Either::Right((permit, _)) => Some(permit),
+            };
+            let Some(permit) = permit else {
+                theirs.settle(Outcome::Cancelled, &scope);
+                return;
+            };
+            let mut task = start();
             let outcome = match select(pin!(theirs.token.cancelled()), &mut task).await {
                 Either::Left(_) => {
                     task.cancel();
@@ -289,6 +367,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                 Either::Right((Err(Error::Cancelled), _)) => Outcome::Cancelled,
                 Either::Right((Err(error), _)) => Outcome::Failed(error.into()),
             };
+            drop(permit);
             theirs.settle(outcome, &scope);
         }));
         ScopedTask { slot }
@@ -461,35 +540,89 @@ impl<T, E: From<Error>, F: Future<Output = Result<T, E>>> Future for CatchUnwind
 pub async fn run<'env, T, E, B>(scope: &Scope<'env, E>, body: B) -> Result<T, E>
 where
     B: Future<Output = Result<T, E>>,
-    E: Send + 'env,
+    E: From<Error> + Send + 'env,
 {
     // Cancels the scope if this future is dropped before it is done.
     let guard = scope.inner.token.clone().drop_guard();
-    let mut body = pin!(body);
+    // `None` once done, or dropped at the deadline.
+    let mut body = pin!(Some(body));
     let mut output: Option<Result<T, E>> = None;
     let mut children: FuturesUnordered<Child<'env>> = FuturesUnordered::new();
+    let mut deadline = scope
+        .inner
+        .timeout
+        .map(|d| (d, Box::pin(tokio::time::sleep(d))));
     std::future::poll_fn(|cx| {
+        if let Some((duration, sleep)) = &mut deadline
+            && sleep.as_mut().poll(cx).is_ready()
+        {
+            let duration = *duration;
+            deadline = None;
+            // The whole scope is late: the body goes, every child is cancelled.
+            body.set(None);
+            scope.fail(Primary::TimedOut(Error::TimedOut(duration).into()));
+        }
         CURRENT.sync_scope(scope.token(), || {
             poll_all(scope, body.as_mut(), &mut output, &mut children, cx)
         })
     })
     .await;
     guard.disarm();
-    let output = output.expect("the body finished");
     let primary = std::mem::replace(&mut scope.state().primary, Primary::None);
     match primary {
-        Primary::Child(take) => match take() {
-            Some(error) => Err(error),
-            None => output,
+        Primary::TimedOut(error) => Err(error),
+        Primary::Child(take) => match (take(), output) {
+            (Some(error), _) => Err(error),
+            (None, Some(output)) => output,
+            (None, None) => unreachable!("only a deadline drops the body"),
         },
-        Primary::Body | Primary::None => output,
+        Primary::Body | Primary::None => output.expect("the body finished"),
+    }
+}
+
+/// One poll of a scope: its body, then its children, until nothing new was started.
+fn poll_all<'env, T, E: Send + 'env, B: Future<Output = Result<T, E>>>(
+    scope: &Scope<'env, E>,
+    mut body: Pin<&mut Option<B>>,
+    output: &mut Option<Result<T, E>>,
+    children: &mut FuturesUnordered<Child<'env>>,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    loop {
+        if let Some(running) = body.as_mut().as_pin_mut()
+            && let Poll::Ready(result) = running.poll(cx)
+        {
+            body.set(None);
+            if result.is_err() {
+                scope.fail(Primary::Body);
+            }
+            *output = Some(result);
+        }
+        let new = {
+            let mut state = scope.state();
+            state.waker = Some(cx.waker().clone());
+            std::mem::take(&mut state.pending)
+        };
+        let started = !new.is_empty();
+        children.extend(new);
+        while let Poll::Ready(Some(())) = children.poll_next_unpin(cx) {}
+        if started {
+            // A child (or the body, woken by one) may have spawned more.
+            continue;
+        }
+        if body.is_none() && children.is_empty() && scope.state().pending.is_empty() {
+            return Poll::Ready(());
+        }
+        return Poll::Pending;
     }
 }
 
 /// Runs a block of concurrent children that cannot outlive it: structured concurrency.
 ///
 /// ```text
-/// scope!(|s| { body })   // the body is async; it evaluates to Result<T, E>
+/// scope!(|s| { body })                         // the body is async: Result<T, E>
+/// scope!(timeout = d, limit = n, |s| { body }) // a deadline; at most n children at once
+/// scope!(supervise, |s| { body })              // no fail-fast: failures stay in handles
 /// ```
 ///
 /// Inside, `s` is the [`Scope`]: `s.spawn(fut)` starts a `'static` child in parallel,
@@ -548,50 +681,22 @@ where
 /// # }
 /// ```
 ///
+/// # Options
+///
+/// - `timeout = d`: a deadline for the whole scope; when it passes, the body is dropped,
+///   every child cancelled, and the scope returns `Error::TimedOut(d)` converted into `E`.
+/// - `limit = n`: at most `n` children run at once; the others wait for a slot in spawn
+///   order, and are dropped unstarted if the scope is cancelled meanwhile.
+/// - `supervise`: no fail-fast; each child's failure stays in its handle, nothing is
+///   cancelled, and the scope returns the body's result once every child is done.
+///
 /// # Cancellation
 ///
 /// Children are cancelled at their next `.await`; blocking children watch
 /// [`Scope::token`]. A local child cannot borrow `s` itself; it takes a clone.
 #[macro_export]
 macro_rules! scope {
-    (|$s:ident| $body:block) => {{
-        let $s = $crate::__private::scope::Scope::new();
-        $crate::__private::scope::run(&$s, async { $body }).await
-    }};
-}
-
-/// One poll of a scope: its body, then its children, until nothing new was started.
-fn poll_all<'env, T, E: Send + 'env>(
-    scope: &Scope<'env, E>,
-    mut body: Pin<&mut impl Future<Output = Result<T, E>>>,
-    output: &mut Option<Result<T, E>>,
-    children: &mut FuturesUnordered<Child<'env>>,
-    cx: &mut Context<'_>,
-) -> Poll<()> {
-    loop {
-        if output.is_none()
-            && let Poll::Ready(result) = body.as_mut().poll(cx)
-        {
-            if result.is_err() {
-                scope.fail(Primary::Body);
-            }
-            *output = Some(result);
-        }
-        let new = {
-            let mut state = scope.state();
-            state.waker = Some(cx.waker().clone());
-            std::mem::take(&mut state.pending)
-        };
-        let started = !new.is_empty();
-        children.extend(new);
-        while let Poll::Ready(Some(())) = children.poll_next_unpin(cx) {}
-        if started {
-            // A child (or the body, woken by one) may have spawned more.
-            continue;
-        }
-        if output.is_some() && children.is_empty() && scope.state().pending.is_empty() {
-            return Poll::Ready(());
-        }
-        return Poll::Pending;
-    }
+    ($($tokens:tt)*) => {
+        $crate::__private::scope_impl!(($crate) $($tokens)*)
+    };
 }

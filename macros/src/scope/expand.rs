@@ -1,0 +1,37 @@
+//! `scope!` output. Infallible: `parse` has done every check.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::parse::Scope;
+
+// Input:  `scope!(timeout = d, limit = n, supervise, |s| { body })`
+// Output: `{ let s = Scope::new().timeout(d).limit(n).supervise();
+//            run(&s, async { body }).await }`
+//         The body is a plain async block beside the handle, in the caller's frame: it
+//         borrows `s` and the environment (no closure, so no higher-ranked lifetimes),
+//         and `?` in it returns from the body.
+pub(crate) fn expand(scope: Scope) -> TokenStream {
+    let Scope {
+        krate,
+        timeout,
+        limit,
+        supervise,
+        handle,
+        body,
+    } = scope;
+    let private = quote!(#krate::__private::scope);
+    let timeout = timeout.map(|d| quote_spanned!(d.span()=> .timeout(#d)));
+    let limit = limit.map(|n| quote_spanned!(n.span()=> .limit(#n)));
+    let supervise = supervise.then(|| quote!(.supervise()));
+    // Errors about the body's type (say, an error type without `From<goscope::Error>`)
+    // point at the body.
+    let run = quote_spanned!(body.span()=> #private::run(&#handle, async #body));
+    quote! {
+        {
+            let #handle = #private::Scope::new() #timeout #limit #supervise;
+            #run.await
+        }
+    }
+}

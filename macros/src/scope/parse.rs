@@ -1,0 +1,190 @@
+//! `scope!` input: the options, the closure, and every check.
+//!
+//! ```text
+//! scope!( [timeout = expr,] [limit = expr,] [supervise,] |ident| { body } )
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{Block, Expr, Ident, Token};
+
+use crate::error::Errors;
+
+/// A checked `scope!`.
+pub(crate) struct Scope {
+    /// `$crate`, as the `macro_rules!` wrapper passed it.
+    pub(crate) krate: TokenStream,
+    pub(crate) timeout: Option<Expr>,
+    pub(crate) limit: Option<Expr>,
+    pub(crate) supervise: bool,
+    /// The closure's parameter: the scope handle's name in the body.
+    pub(crate) handle: Ident,
+    pub(crate) body: Block,
+}
+
+const OPTIONS: &str = "expected `timeout = …`, `limit = …` or `supervise`";
+
+pub(crate) fn parse(input: TokenStream) -> syn::Result<Scope> {
+    (|input: ParseStream<'_>| parse_scope(input)).parse2(input)
+}
+
+fn parse_scope(input: ParseStream<'_>) -> syn::Result<Scope> {
+    let krate;
+    syn::parenthesized!(krate in input);
+    let krate: TokenStream = krate.parse()?;
+    let mut errors = Errors::new();
+    let (mut timeout, mut limit, mut supervise) = (None, None, None::<Ident>);
+    while !input.is_empty() && !input.peek(Token![|]) && !input.peek(Token![||]) {
+        let name = input.call(Ident::parse_any)?;
+        match name.to_string().as_str() {
+            "timeout" | "limit" => {
+                if !input.peek(Token![=]) {
+                    return Err(errors.fail(syn::Error::new_spanned(
+                        &name,
+                        format!("`{name}` needs a value: `{name} = {}`", example(&name)),
+                    )));
+                }
+                input.parse::<Token![=]>()?;
+                let value: Expr = input.parse()?;
+                let slot = if name == "timeout" {
+                    &mut timeout
+                } else {
+                    &mut limit
+                };
+                if slot.is_some() {
+                    errors.spanned(&name, format!("`{name}` is given twice"));
+                } else {
+                    if name == "limit" && is_zero(&value) {
+                        errors.spanned(
+                            &value,
+                            "`limit = 0` would never start a child; use at least 1",
+                        );
+                    }
+                    *slot = Some(value);
+                }
+            }
+            "supervise" => {
+                if input.peek(Token![=]) {
+                    return Err(errors.fail(syn::Error::new_spanned(
+                        &name,
+                        "`supervise` takes no value; write `supervise,`",
+                    )));
+                }
+                if supervise.is_some() {
+                    errors.spanned(&name, "`supervise` is given twice");
+                }
+                supervise = Some(name);
+            }
+            other => {
+                return Err(errors.fail(syn::Error::new_spanned(
+                    &name,
+                    format!("unknown `scope!` option `{other}`; {OPTIONS}"),
+                )));
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    let (handle, body) = match parse_closure(input) {
+        Ok(closure) => closure,
+        Err(error) => return Err(errors.fail(error)),
+    };
+    errors.finish(Scope {
+        krate,
+        timeout,
+        limit,
+        supervise: supervise.is_some(),
+        handle,
+        body,
+    })
+}
+
+/// `|s| { body }`.
+fn parse_closure(input: ParseStream<'_>) -> syn::Result<(Ident, Block)> {
+    const SHAPE: &str = "`scope!` takes a closure with one parameter, the scope: `|s| { … }`";
+    if input.is_empty() {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            format!("missing the body; {SHAPE}"),
+        ));
+    }
+    if input.peek(Token![||]) {
+        let token: Token![||] = input.parse()?;
+        return Err(syn::Error::new_spanned(
+            token,
+            format!("the closure has no parameter; {SHAPE}"),
+        ));
+    }
+    let open: Token![|] = input.parse()?;
+    let mut params = Vec::new();
+    while !input.peek(Token![|]) {
+        if input.is_empty() {
+            return Err(syn::Error::new_spanned(
+                open,
+                format!("unclosed `|`; {SHAPE}"),
+            ));
+        }
+        let param = syn::Pat::parse_single(input)?;
+        params.push(param);
+        if !input.peek(Token![|]) {
+            input.parse::<Token![,]>()?;
+        }
+    }
+    input.parse::<Token![|]>()?;
+    let handle = match params.as_slice() {
+        [syn::Pat::Ident(p)]
+            if p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none() =>
+        {
+            p.ident.clone()
+        }
+        [other] => {
+            return Err(syn::Error::new_spanned(
+                other,
+                format!("the scope parameter must be a plain name; {SHAPE}"),
+            ));
+        }
+        [] => {
+            return Err(syn::Error::new_spanned(
+                open,
+                format!("the closure has no parameter; {SHAPE}"),
+            ));
+        }
+        [_, second, ..] => {
+            return Err(syn::Error::new_spanned(
+                second,
+                format!(
+                    "found {} parameters; `scope!` takes a closure with one parameter, the \
+                     scope: `|s| {{ … }}`",
+                    params.len()
+                ),
+            ));
+        }
+    };
+    if !input.peek(syn::token::Brace) {
+        let body: Expr = input.parse()?;
+        return Err(syn::Error::new_spanned(
+            body,
+            "the body of `scope!` must be a block: `|s| { … }`",
+        ));
+    }
+    let body: Block = input.parse()?;
+    if !input.is_empty() {
+        return Err(input.error("unexpected tokens after the body of `scope!`"));
+    }
+    Ok((handle, body))
+}
+
+fn example(name: &Ident) -> &'static str {
+    if name == "timeout" {
+        "Duration::from_secs(5)"
+    } else {
+        "4"
+    }
+}
+
+fn is_zero(expr: &Expr) -> bool {
+    matches!(expr, Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_digits() == "0")
+}

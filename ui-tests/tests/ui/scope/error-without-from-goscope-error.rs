@@ -1,0 +1,12 @@
+use goscope::scope;
+
+#[derive(Debug)]
+struct MyError;
+
+async fn f() -> Result<(), MyError> {
+    scope!(|s| {
+        Err(MyError)
+    })
+}
+
+fn main() {}
