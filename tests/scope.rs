@@ -456,3 +456,34 @@ async fn supervise_keeps_each_childs_outcome_and_cancels_nothing() {
         "the failure cancelled nothing and the scope returned the body's result"
     );
 }
+
+/// A child that panics after the first failure (here a blocking one, which sees the
+/// cancellation through the token and cannot be aborted) is not lost: its panic reaches
+/// the panic hook, while the scope returns the first failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panics_after_the_first_failure_reach_the_hook() {
+    goscope_tests::hook::install();
+    let (started_tx, started) = goscope::chan::bounded::<()>(1);
+    let out: Result<(), AppError> = scope!(|s| {
+        let token = s.token();
+        s.spawn_blocking(move || -> Result<(), AppError> {
+            started_tx.send_blocking(()).unwrap();
+            while !token.is_cancelled() {
+                std::thread::yield_now();
+            }
+            panic!("scope-test: late panic after the failure");
+        });
+        s.spawn_local(async {
+            started.recv().await;
+            Err::<(), _>(AppError::Failed("first"))
+        });
+        Ok(())
+    });
+    assert_eq!(
+        out,
+        Err(AppError::Failed("first")),
+        "the first failure wins"
+    );
+    let seen = goscope_tests::hook::seen_message("scope-test: late panic after the failure");
+    assert_eq!(seen, 1, "the late panic reached the hook once");
+}

@@ -53,6 +53,15 @@ pub mod hook {
             .collect()
     }
 
+    /// How many panics with exactly this message the observer has seen (for panics of
+    /// unnamed tasks and scope children).
+    pub fn seen_message(message: &str) -> usize {
+        let seen = SEEN.lock().unwrap();
+        seen.iter()
+            .filter(|s| s.message.as_deref() == Some(message))
+            .count()
+    }
+
     /// Waits until the observer has seen a panic of a task named `task`.
     pub async fn wait_for(task: &str) -> Seen {
         loop {
