@@ -1,5 +1,5 @@
 //! A tour of goscope: start tasks, await them, get a panic back as a value, cancel one,
-//! fire and forget with the panic hook; channels and select.
+//! fire and forget with the panic hook; channels, select and scopes.
 //!
 //! Run: `cargo run --example tour`
 
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use goscope::select::Select;
-use goscope::{Error, chan, go, go_blocking, select};
+use goscope::{Error, chan, go, go_blocking, scope, select};
 use tokio::sync::oneshot;
 
 #[derive(Debug)]
@@ -181,5 +181,29 @@ async fn main() -> Result<(), Error> {
     );
     println!("8. Select builder chose: {}", sel.await);
     drop(results_rx);
+
+    // 9. scope!: children that cannot outlive the block. One borrows from here, one runs
+    //    in parallel; the first failure cancels the rest and is the result.
+    let names = vec!["ada".to_owned(), "grace".to_owned()];
+    let (letters, id) = scope!(limit = 4, |s| {
+        let letters = s.spawn_local(async { Ok(names.iter().map(String::len).sum::<usize>()) });
+        let id = s.spawn(async { Ok::<_, Error>(fetch_user(7).await?.id) });
+        Ok((letters.await?, id.await?))
+    })?;
+    println!("9. scope! joined: {letters} letters, user {id}");
+    let failed: Result<(), Error> = scope!(|s| {
+        s.spawn(async {
+            // Cancelled when its sibling fails: dropped at this `.await`, never finishing.
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            println!("   (never printed)");
+            Ok(())
+        });
+        s.spawn(async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            Err::<(), _>(Error::TimedOut(Duration::from_millis(5)))
+        });
+        Ok(())
+    });
+    println!("   the first failure is the result: {failed:?}");
     Ok(())
 }
