@@ -184,7 +184,7 @@ async fn main() -> Result<(), Error> {
 
     // 9. scope!: children that cannot outlive the block. One borrows from here, one runs
     //    in parallel; the first failure cancels the rest and is the result.
-    let names = vec!["ada".to_owned(), "grace".to_owned()];
+    let names = ["ada".to_owned(), "grace".to_owned()];
     let (letters, id) = scope!(limit = 4, |s| {
         let letters = s.spawn_local(async { Ok(names.iter().map(String::len).sum::<usize>()) });
         let id = s.spawn(async { Ok::<_, Error>(fetch_user(7).await?.id) });
