@@ -102,3 +102,25 @@ fn select_expands_hygienically() {
         ::core::assert_eq!(got.join().unwrap(), 7);
     });
 }
+
+#[test]
+fn scope_expands_hygienically() {
+    let rt = ::tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let data = [1u64, 2, 3];
+        let out: ::core::result::Result<u64, ::goscope::Error> = ::goscope::scope!(
+            timeout = ::std::time::Duration::from_secs(5),
+            limit = 2,
+            |s| {
+                let sum =
+                    s.spawn_local(async { ::core::result::Result::Ok(data.iter().sum::<u64>()) });
+                let ten = s.spawn(async { ::core::result::Result::Ok(10u64) });
+                ::core::result::Result::Ok(sum.await? + ten.await?)
+            }
+        );
+        ::core::assert_eq!(out.unwrap(), 16);
+    });
+}

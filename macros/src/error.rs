@@ -50,3 +50,10 @@ impl Errors {
         }
     }
 }
+
+/// What a function-like macro expands to when its input is rejected: the errors, then an
+/// expression of type `!`, so that nothing cascades into the code around the call.
+pub(crate) fn error_expression(error: Error) -> proc_macro2::TokenStream {
+    let error = error.into_compile_error();
+    quote::quote!({ #error; ::core::unreachable!() })
+}

@@ -206,6 +206,21 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         self.configure(|inner| inner.supervise = true)
     }
 
+    /// A new child's result slot (twice: the handle's and the child's), or, on a cancelled
+    /// scope, its handle already resolved to `Err(Error::Cancelled)`: nothing starts.
+    #[allow(clippy::type_complexity)]
+    fn new_slot<T>(&self) -> Result<(Arc<Slot<T, E>>, Arc<Slot<T, E>>), ScopedTask<T, E>>
+    where
+        E: From<Error>,
+    {
+        let slot = Arc::new(Slot::new(self.inner.token.child_token()));
+        if self.is_cancelled() {
+            slot.finish(Err(Error::Cancelled.into()));
+            return Err(ScopedTask { slot });
+        }
+        Ok((Arc::clone(&slot), slot))
+    }
+
     /// Waits for a `limit` slot, if the scope has a limit.
     fn slot(
         &self,
@@ -279,13 +294,11 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         E: From<Error>,
     {
         let at = Location::caller();
-        let slot = Arc::new(Slot::new(self.inner.token.child_token()));
-        if self.is_cancelled() {
-            slot.finish(Err(Error::Cancelled.into()));
-            return ScopedTask { slot };
-        }
+        let (slot, theirs) = match self.new_slot() {
+            Ok(slots) => slots,
+            Err(cancelled) => return cancelled,
+        };
         let scope = self.clone();
-        let theirs = Arc::clone(&slot);
         let slot_wait = self.slot();
         self.push(Box::pin(async move {
             let run = async {
@@ -337,13 +350,11 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         T: Send + 'static,
         E: From<Error> + 'static,
     {
-        let slot = Arc::new(Slot::new(self.inner.token.child_token()));
-        if self.is_cancelled() {
-            slot.finish(Err(Error::Cancelled.into()));
-            return ScopedTask { slot };
-        }
+        let (slot, theirs) = match self.new_slot() {
+            Ok(slots) => slots,
+            Err(cancelled) => return cancelled,
+        };
         let scope = self.clone();
-        let theirs = Arc::clone(&slot);
         let slot_wait = self.slot();
         self.push(Box::pin(async move {
             let permit = match select(pin!(theirs.token.cancelled()), pin!(slot_wait)).await {

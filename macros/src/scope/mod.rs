@@ -9,16 +9,12 @@ mod parse;
 mod tests;
 
 use proc_macro2::TokenStream;
-use quote::quote;
 
 /// Expands `($crate) [options,] |s| { body }`. On error, emits the errors and an
 /// expression of type `!`, so that nothing cascades into the surrounding code.
 pub(crate) fn scope(input: TokenStream) -> TokenStream {
     match parse::parse(input) {
         Ok(scope) => expand::expand(scope),
-        Err(error) => {
-            let error = error.into_compile_error();
-            quote!({ #error; ::core::unreachable!() })
-        }
+        Err(error) => crate::error::error_expression(error),
     }
 }
