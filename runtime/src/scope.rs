@@ -701,6 +701,91 @@ fn poll_all<'env, T, E: Send + 'env, B: Future<Output = Result<T, E>>>(
 /// - `supervise`: no fail-fast; each child's failure stays in its handle, nothing is
 ///   cancelled, and the scope returns the body's result once every child is done.
 ///
+/// ## A request handler: three fetches as a unit
+///
+/// A page needs the user, their recent orders and some recommendations. Fetched in
+/// parallel, the handler is as slow as the slowest call; if one fails there is no page,
+/// so the others are cancelled at once, and none keeps running after the handler returns.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use goscope::{Error, scope};
+///
+/// #[derive(Debug, PartialEq)]
+/// enum PageError { Backend(&'static str), Runtime(String) }
+/// impl From<Error> for PageError {
+///     fn from(e: Error) -> Self { PageError::Runtime(e.to_string()) }
+/// }
+///
+/// async fn user(id: u64) -> Result<String, PageError> {
+///     tokio::time::sleep(Duration::from_millis(30)).await;
+///     Ok(format!("user-{id}"))
+/// }
+/// async fn orders(id: u64) -> Result<Vec<u32>, PageError> {
+///     tokio::time::sleep(Duration::from_millis(50)).await;
+///     if id == 0 { Err(PageError::Backend("orders service down")) } else { Ok(vec![7, 9]) }
+/// }
+/// async fn recommendations(_id: u64) -> Result<Vec<&'static str>, PageError> {
+///     tokio::time::sleep(Duration::from_millis(40)).await;
+///     Ok(vec!["tea"])
+/// }
+///
+/// async fn page(id: u64) -> Result<String, PageError> {
+///     scope!(|s| {
+///         let u = s.spawn(user(id));
+///         let o = s.spawn(orders(id));
+///         let r = s.spawn(recommendations(id));
+///         Ok(format!("{} {:?} {:?}", u.await?, o.await?, r.await?))
+///     })
+/// }
+///
+/// let start = tokio::time::Instant::now();
+/// assert_eq!(page(1).await.unwrap(), "user-1 [7, 9] [\"tea\"]");
+/// assert_eq!(start.elapsed(), Duration::from_millis(50)); // the slowest, not the sum
+/// assert_eq!(page(0).await, Err(PageError::Backend("orders service down")));
+/// # }
+/// ```
+///
+/// ## Bounded fan-out over URLs, with a deadline
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use goscope::{Error, scope};
+///
+/// async fn fetch(url: &str) -> Result<usize, Error> {
+///     tokio::time::sleep(Duration::from_millis(100)).await; // a simulated request
+///     Ok(url.len())
+/// }
+///
+/// let urls = ["https://a.example", "https://b.example", "https://c.example", "https://d.example"];
+/// // At most two requests at a time, the whole batch within one second.
+/// let sizes: Result<Vec<usize>, Error> = scope!(limit = 2, timeout = Duration::from_secs(1), |s| {
+///     let pages: Vec<_> = urls.iter().map(|url| s.spawn_local(fetch(url))).collect();
+///     let mut sizes = Vec::new();
+///     for page in pages {
+///         sizes.push(page.await?);
+///     }
+///     Ok(sizes)
+/// });
+/// assert_eq!(sizes.unwrap(), [17, 17, 17, 17]);
+///
+/// // The same batch against a deadline it cannot meet: every request is cancelled.
+/// let late: Result<Vec<usize>, Error> = scope!(limit = 2, timeout = Duration::from_millis(150), |s| {
+///     let pages: Vec<_> = urls.iter().map(|url| s.spawn_local(fetch(url))).collect();
+///     let mut sizes = Vec::new();
+///     for page in pages {
+///         sizes.push(page.await?);
+///     }
+///     Ok(sizes)
+/// });
+/// assert!(matches!(late, Err(Error::TimedOut(_))));
+/// # }
+/// ```
+///
 /// # Cancellation
 ///
 /// Children are cancelled at their next `.await`; blocking children watch
