@@ -9,14 +9,16 @@
 //!
 //! - `spawn_local` children are plain futures in that set: they may borrow anything that
 //!   outlives the scope, and run concurrently with the body but not in parallel.
-//! - `spawn` children are goscope tasks on the Tokio runtime, in parallel; what sits in the
-//!   set is a small watcher that awaits the task and cancels it when the scope is cancelled.
-//! - `spawn_blocking` children are blocking-pool tasks watched the same way; they see
-//!   cancellation only through [`Scope::token`].
+//! - `spawn` children are tasks in a `JoinSet` the scope owns, in parallel. Each task fills
+//!   its own result slot and reports its own failure (to a `'static` mailbox: the scope's
+//!   other state borrows `'env`); `run` polls the set until it is empty, and aborts it
+//!   when the scope is cancelled. A guard in each task settles its slot as cancelled if
+//!   the task is dropped unfinished; a task cancelled before it started never starts.
+//! - `spawn_blocking` children are blocking-pool tasks watched from the set of local
+//!   children; they see cancellation only through [`Scope::token`].
 //!
-//! Dropping the `run` future drops the set, and with it every local child and every
-//! watcher; a dropped watcher drops its `Task`, which aborts the task. So nothing a scope
-//! started outlives it, on every path.
+//! Dropping the `run` future drops the set of local children and aborts the `JoinSet`
+//! (its guard does both), so nothing a scope started outlives it, on every path.
 //!
 //! ## The scoped-task trilemma
 //!
@@ -110,6 +112,11 @@ pub struct Scope<'env, E> {
 struct Inner<'env, E> {
     token: CancellationToken,
     state: Mutex<State<'env, E>>,
+    /// The `'static` children's tasks; dropping the set aborts them.
+    tasks: Mutex<tokio::task::JoinSet<()>>,
+    /// Where `'static` children report their failures (they cannot reach `state`, which
+    /// borrows `'env`), and the order of all failures.
+    mailbox: Arc<Mailbox<E>>,
     /// `limit = n`: a slot per running child, taken in spawn order.
     slots: Option<Arc<tokio::sync::Semaphore>>,
     /// `supervise`: failures stay in their handles and cancel nothing.
@@ -124,6 +131,8 @@ struct State<'env, E> {
     /// `run`'s waker, to be told of new children.
     waker: Option<Waker>,
     primary: Primary<'env, E>,
+    /// The order of `primary` among all failures.
+    primary_order: u64,
 }
 
 enum Primary<'env, E> {
@@ -132,6 +141,26 @@ enum Primary<'env, E> {
     Child(TakeError<'env, E>),
     /// The deadline passed: `Error::TimedOut` converted into `E`.
     TimedOut(E),
+}
+
+/// Takes a `'static` child's error out of its slot, if it is still there.
+type TakeStaticError<E> = Box<dyn FnOnce() -> Option<E> + Send>;
+
+/// The failures of `'static` children, shared with their tasks.
+struct Mailbox<E> {
+    /// Orders every failure of the scope (body, local and `'static` children, deadline),
+    /// so that the first one wins wherever it was recorded.
+    order: std::sync::atomic::AtomicU64,
+    /// The first `'static` child failure: its order and how to take its error.
+    first: Mutex<Option<(u64, TakeStaticError<E>)>>,
+    supervise: std::sync::atomic::AtomicBool,
+}
+
+impl<E> Mailbox<E> {
+    fn next(&self) -> u64 {
+        self.order
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl<E> Clone for Scope<'_, E> {
@@ -163,6 +192,13 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                     pending: Vec::new(),
                     waker: None,
                     primary: Primary::None,
+                    primary_order: u64::MAX,
+                }),
+                tasks: Mutex::new(tokio::task::JoinSet::new()),
+                mailbox: Arc::new(Mailbox {
+                    order: std::sync::atomic::AtomicU64::new(0),
+                    first: Mutex::new(None),
+                    supervise: std::sync::atomic::AtomicBool::new(false),
                 }),
                 slots: None,
                 supervise: false,
@@ -203,7 +239,13 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
     /// `supervise`: no fail-fast. A child's failure stays in its handle and cancels
     /// nothing; the scope returns the body's result once every child is done.
     pub fn supervise(self) -> Self {
-        self.configure(|inner| inner.supervise = true)
+        self.configure(|inner| {
+            inner.supervise = true;
+            inner
+                .mailbox
+                .supervise
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        })
     }
 
     /// A new child's result slot (twice: the handle's and the child's), or, on a cancelled
@@ -246,6 +288,13 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         self.inner.token.is_cancelled()
     }
 
+    fn tasks(&self) -> std::sync::MutexGuard<'_, tokio::task::JoinSet<()>> {
+        self.inner
+            .tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State<'env, E>> {
         // No user code runs under this lock: a poisoned one still holds consistent state.
         self.inner
@@ -272,10 +321,12 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         if self.inner.supervise && !matches!(primary, Primary::TimedOut(_)) {
             return;
         }
+        let order = self.inner.mailbox.next();
         {
             let mut state = self.state();
             if matches!(state.primary, Primary::None) {
                 state.primary = primary;
+                state.primary_order = order;
             }
         }
         self.inner.token.cancel();
@@ -325,8 +376,43 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         T: Send + 'static,
         E: From<Error> + 'static,
     {
+        let at = Location::caller();
+        let (slot, theirs) = match self.new_slot() {
+            Ok(slots) => slots,
+            Err(cancelled) => return cancelled,
+        };
+        let mailbox = Arc::clone(&self.inner.mailbox);
         let token = self.token();
-        self.watch(move || crate::task::go(CURRENT.scope(token, fut)))
+        let slot_wait = self.slot();
+        let child = CURRENT.scope(token.clone(), async move {
+            // Settles the slot as cancelled if the task is aborted before it finishes.
+            let mut guard = SettleOnDrop(Some(theirs));
+            let _permit = slot_wait.await;
+            if token.is_cancelled() {
+                // Cancelled before it started (perhaps while it waited for a slot): it
+                // never starts; the guard settles it as cancelled.
+                return;
+            }
+            let outcome = CatchUnwind { fut, at }.await;
+            if let Some(slot) = guard.0.take() {
+                slot.settle_static(outcome, &mailbox, &token);
+            }
+        });
+        let abort = {
+            let mut tasks = self
+                .inner
+                .tasks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            tasks.spawn(child)
+        };
+        let _ = slot.abort.set(abort);
+        // `run` polls the task set: make sure it looks at the new one.
+        let waker = self.state().waker.clone();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        ScopedTask { slot }
     }
 
     /// A blocking child on Tokio's blocking pool. It sees cancellation only through
@@ -405,6 +491,8 @@ enum Outcome<T, E> {
 /// Where a child's result waits for its handle.
 struct Slot<T, E> {
     token: CancellationToken,
+    /// A `'static` child's task, to abort it from its handle.
+    abort: std::sync::OnceLock<tokio::task::AbortHandle>,
     state: Mutex<SlotState<T, E>>,
 }
 
@@ -418,6 +506,7 @@ impl<T, E> Slot<T, E> {
     fn new(token: CancellationToken) -> Self {
         Slot {
             token,
+            abort: std::sync::OnceLock::new(),
             state: Mutex::new(SlotState::Running(None)),
         }
     }
@@ -465,6 +554,48 @@ impl<T, E: From<Error>> Slot<T, E> {
     }
 }
 
+impl<T: Send + 'static, E: From<Error> + Send + 'static> Slot<T, E> {
+    /// A `'static` child's outcome, from its own task: a failure goes to the mailbox
+    /// (first one kept) and cancels the scope, unless it supervises.
+    fn settle_static(
+        self: Arc<Self>,
+        outcome: Outcome<T, E>,
+        mailbox: &Mailbox<E>,
+        token: &CancellationToken,
+    ) {
+        match outcome {
+            Outcome::Ok(value) => self.finish(Ok(value)),
+            Outcome::Cancelled => self.finish(Err(Error::Cancelled.into())),
+            Outcome::Failed(error) => {
+                self.finish(Err(error));
+                if mailbox.supervise.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                let order = mailbox.next();
+                {
+                    let mut first = mailbox.first.lock().unwrap_or_else(PoisonError::into_inner);
+                    if first.is_none() {
+                        let slot = Arc::clone(&self);
+                        *first = Some((order, Box::new(move || slot.take_error())));
+                    }
+                }
+                token.cancel();
+            }
+        }
+    }
+}
+
+/// Settles a `'static` child's slot as cancelled if its task is dropped unfinished.
+struct SettleOnDrop<T, E: From<Error>>(Option<Arc<Slot<T, E>>>);
+
+impl<T, E: From<Error>> Drop for SettleOnDrop<T, E> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0.take() {
+            slot.finish(Err(Error::Cancelled.into()));
+        }
+    }
+}
+
 /// A child of a [`Scope`]: await it for the child's own result.
 ///
 /// This `struct` is created by [`Scope::spawn`], [`Scope::spawn_local`] and
@@ -482,6 +613,9 @@ impl<T, E> ScopedTask<T, E> {
     /// scope.
     pub fn cancel(&self) {
         self.slot.token.cancel();
+        if let Some(abort) = self.slot.abort.get() {
+            abort.abort();
+        }
     }
 
     /// Whether the child has finished (its result is ready, or was taken).
@@ -553,8 +687,9 @@ where
     B: Future<Output = Result<T, E>>,
     E: From<Error> + Send + 'env,
 {
-    // Cancels the scope if this future is dropped before it is done.
-    let guard = scope.inner.token.clone().drop_guard();
+    // Cancels the scope, and aborts its `'static` children, if this future is dropped
+    // before it is done.
+    let mut guard = AbortOnDrop(Some(scope));
     // `None` once done, or dropped at the deadline.
     let mut body = pin!(Some(body));
     let mut output: Option<Result<T, E>> = None;
@@ -563,6 +698,7 @@ where
         .inner
         .timeout
         .map(|d| (d, Box::pin(tokio::time::sleep(d))));
+    let mut cancelled = Some(Box::pin(scope.inner.token.clone().cancelled_owned()));
     std::future::poll_fn(|cx| {
         if let Some((duration, sleep)) = &mut deadline
             && sleep.as_mut().poll(cx).is_ready()
@@ -573,13 +709,50 @@ where
             body.set(None);
             scope.fail(Primary::TimedOut(Error::TimedOut(duration).into()));
         }
-        CURRENT.sync_scope(scope.token(), || {
+        if let Some(wait) = &mut cancelled
+            && wait.as_mut().poll(cx).is_ready()
+        {
+            // Cancelled (a failure, or an enclosing scope): `'static` children stop at
+            // their next `.await`, and those waiting for a `limit` slot never start.
+            cancelled = None;
+            scope.tasks().abort_all();
+        }
+        let locals = CURRENT.sync_scope(scope.token(), || {
             poll_all(scope, body.as_mut(), &mut output, &mut children, cx)
-        })
+        });
+        let mut tasks = scope.tasks();
+        while let Poll::Ready(Some(_)) = tasks.poll_join_next(cx) {}
+        if locals.is_ready() && tasks.is_empty() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     })
     .await;
-    guard.disarm();
-    let primary = std::mem::replace(&mut scope.state().primary, Primary::None);
+    guard.0 = None;
+    // The first failure, wherever it was recorded.
+    let (primary, order) = {
+        let mut state = scope.state();
+        (
+            std::mem::replace(&mut state.primary, Primary::None),
+            state.primary_order,
+        )
+    };
+    let first_static = scope
+        .inner
+        .mailbox
+        .first
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    if let Some((static_order, take)) = first_static
+        && static_order < order
+    {
+        if let Some(error) = take() {
+            return Err(error);
+        }
+        return output.expect("only a deadline drops the body, and it comes first then");
+    }
     match primary {
         Primary::TimedOut(error) => Err(error),
         Primary::Child(take) => match (take(), output) {
@@ -588,6 +761,24 @@ where
             (None, None) => unreachable!("only a deadline drops the body"),
         },
         Primary::Body | Primary::None => output.expect("the body finished"),
+    }
+}
+
+/// `run`'s guard: if its future is dropped unfinished, the scope is cancelled and its
+/// `'static` children aborted at once.
+struct AbortOnDrop<'a, 'env, E>(Option<&'a Scope<'env, E>>);
+
+impl<E> Drop for AbortOnDrop<'_, '_, E> {
+    fn drop(&mut self) {
+        if let Some(scope) = self.0.take() {
+            scope.inner.token.cancel();
+            scope
+                .inner
+                .tasks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .abort_all();
+        }
     }
 }
 
