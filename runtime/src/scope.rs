@@ -356,10 +356,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                 let _permit = slot_wait.await;
                 CatchUnwind { fut, at }.await
             };
-            let result = match select(pin!(theirs.token.cancelled()), pin!(run)).await {
-                Either::Left(_) => Outcome::Cancelled,
-                Either::Right((result, _)) => result,
-            };
+            let result = until_cancelled(&theirs.token, run).await;
             theirs.settle(result, &scope);
         }));
         ScopedTask { slot }
@@ -477,6 +474,27 @@ impl<E> fmt::Debug for Scope<'_, E> {
             .field("cancelled", &self.inner.token.is_cancelled())
             .finish_non_exhaustive()
     }
+}
+
+/// Runs `child` until it ends or `token` is cancelled. The token is checked before every
+/// poll of the child, and waited on (registered with) only while the child is pending, so
+/// a child that finishes at its first poll costs no registration.
+async fn until_cancelled<T, E>(
+    token: &CancellationToken,
+    child: impl Future<Output = Outcome<T, E>>,
+) -> Outcome<T, E> {
+    let mut child = pin!(child);
+    let mut cancelled = pin!(token.cancelled());
+    std::future::poll_fn(|cx| {
+        if token.is_cancelled() {
+            return Poll::Ready(Outcome::Cancelled);
+        }
+        if let Poll::Ready(outcome) = child.as_mut().poll(cx) {
+            return Poll::Ready(outcome);
+        }
+        cancelled.as_mut().poll(cx).map(|()| Outcome::Cancelled)
+    })
+    .await
 }
 
 /// How a child ended.
