@@ -487,3 +487,38 @@ async fn panics_after_the_first_failure_reach_the_hook() {
     let seen = goscope_tests::hook::seen_message("scope-test: late panic after the failure");
     assert_eq!(seen, 1, "the late panic reached the hook once");
 }
+
+/// SPEC: dropping a child's handle does not cancel the child; `handle.cancel()` does, and
+/// is not a failure of the scope. For `'static` children (tasks of the scope's set,
+/// cancelled by abort) as for local ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_static_childs_handle_cancels_it_and_dropping_it_does_not() {
+    let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let out: Result<&str, Error> = scope!(|s| {
+        let pending_child = s.spawn(async move {
+            let _signal = DropSignal(Some(dropped_tx));
+            pending::<()>().await;
+            Ok(())
+        });
+        let finished2 = finished.clone();
+        drop(s.spawn(async move {
+            tokio::task::yield_now().await;
+            finished2.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }));
+        pending_child.cancel();
+        assert!(matches!(pending_child.await, Err(Error::Cancelled)));
+        Ok("the scope goes on")
+    });
+    assert_eq!(out.unwrap(), "the scope goes on");
+    // The child's future is gone, whether it was aborted before or after it started (its
+    // sender then went with it, unsent): the receiver resolves either way.
+    let gone = tokio::time::timeout(Duration::from_secs(10), dropped_rx).await;
+    assert!(gone.is_ok(), "the cancelled child was dropped");
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        1,
+        "the child whose handle was dropped ran"
+    );
+}

@@ -250,12 +250,19 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
 
     /// A new child's result slot (twice: the handle's and the child's), or, on a cancelled
     /// scope, its handle already resolved to `Err(Error::Cancelled)`: nothing starts.
+    /// `watched`: the child is cancelled through its own token, not by an abort.
     #[allow(clippy::type_complexity)]
-    fn new_slot<T>(&self) -> Result<(Arc<Slot<T, E>>, Arc<Slot<T, E>>), ScopedTask<T, E>>
+    fn new_slot<T>(
+        &self,
+        watched: bool,
+    ) -> Result<(Arc<Slot<T, E>>, Arc<Slot<T, E>>), ScopedTask<T, E>>
     where
         E: From<Error>,
     {
-        let slot = Arc::new(Slot::new(self.inner.token.child_token()));
+        // A watched child (local or blocking) is cancelled through a token of its own, a
+        // child of the scope's; a task of the scope's `JoinSet` is aborted instead.
+        let token = watched.then(|| self.inner.token.child_token());
+        let slot = Arc::new(Slot::new(token));
         if self.is_cancelled() {
             slot.finish(Err(Error::Cancelled.into()));
             return Err(ScopedTask { slot });
@@ -345,7 +352,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         E: From<Error>,
     {
         let at = Location::caller();
-        let (slot, theirs) = match self.new_slot() {
+        let (slot, theirs) = match self.new_slot(true) {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
         };
@@ -356,7 +363,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                 let _permit = slot_wait.await;
                 CatchUnwind { fut, at }.await
             };
-            let result = until_cancelled(&theirs.token, run).await;
+            let result = until_cancelled(theirs.token(), run).await;
             theirs.settle(result, &scope);
         }));
         ScopedTask { slot }
@@ -374,16 +381,18 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         E: From<Error> + 'static,
     {
         let at = Location::caller();
-        let (slot, theirs) = match self.new_slot() {
+        let (slot, theirs) = match self.new_slot(false) {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
         };
         let mailbox = Arc::clone(&self.inner.mailbox);
         let token = self.token();
         let slot_wait = self.slot();
+        // Settles the slot as cancelled if the task is aborted before it finishes — made
+        // here, not in the task, so that a task aborted before its first poll settles too.
+        let guard = SettleOnDrop(Some(theirs));
         let child = CURRENT.scope(token.clone(), async move {
-            // Settles the slot as cancelled if the task is aborted before it finishes.
-            let mut guard = SettleOnDrop(Some(theirs));
+            let mut guard = guard;
             let _permit = slot_wait.await;
             if token.is_cancelled() {
                 // Cancelled before it started (perhaps while it waited for a slot): it
@@ -433,14 +442,14 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         T: Send + 'static,
         E: From<Error> + 'static,
     {
-        let (slot, theirs) = match self.new_slot() {
+        let (slot, theirs) = match self.new_slot(true) {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
         };
         let scope = self.clone();
         let slot_wait = self.slot();
         self.push(Box::pin(async move {
-            let permit = match select(pin!(theirs.token.cancelled()), pin!(slot_wait)).await {
+            let permit = match select(pin!(theirs.token().cancelled()), pin!(slot_wait)).await {
                 Either::Left(_) => None,
                 Either::Right((permit, _)) => Some(permit),
             };
@@ -449,7 +458,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                 return;
             };
             let mut task = start();
-            let outcome = match select(pin!(theirs.token.cancelled()), &mut task).await {
+            let outcome = match select(pin!(theirs.token().cancelled()), &mut task).await {
                 Either::Left(_) => {
                     task.cancel();
                     // Wait for it to stop: nothing outlives the scope.
@@ -508,7 +517,8 @@ enum Outcome<T, E> {
 
 /// Where a child's result waits for its handle.
 struct Slot<T, E> {
-    token: CancellationToken,
+    /// A watched child's cancellation (`None` for a `JoinSet` task: aborted instead).
+    token: Option<CancellationToken>,
     /// A `'static` child's task, to abort it from its handle.
     abort: std::sync::OnceLock<tokio::task::AbortHandle>,
     state: Mutex<SlotState<T, E>>,
@@ -521,12 +531,19 @@ enum SlotState<T, E> {
 }
 
 impl<T, E> Slot<T, E> {
-    fn new(token: CancellationToken) -> Self {
+    fn new(token: Option<CancellationToken>) -> Self {
         Slot {
             token,
             abort: std::sync::OnceLock::new(),
             state: Mutex::new(SlotState::Running(None)),
         }
+    }
+
+    /// A watched child's token (every watched slot has one).
+    fn token(&self) -> &CancellationToken {
+        self.token
+            .as_ref()
+            .expect("a watched child has its own token")
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SlotState<T, E>> {
@@ -630,7 +647,9 @@ impl<T, E> ScopedTask<T, E> {
     /// cancelled) and its handle resolves to `Err(Error::Cancelled)`. Not a failure of the
     /// scope.
     pub fn cancel(&self) {
-        self.slot.token.cancel();
+        if let Some(token) = &self.slot.token {
+            token.cancel();
+        }
         if let Some(abort) = self.slot.abort.get() {
             abort.abort();
         }
@@ -664,7 +683,14 @@ impl<T, E> fmt::Debug for ScopedTask<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScopedTask")
             .field("finished", &self.is_finished())
-            .field("cancelled", &self.slot.token.is_cancelled())
+            .field(
+                "cancelled",
+                &self
+                    .slot
+                    .token
+                    .as_ref()
+                    .is_some_and(CancellationToken::is_cancelled),
+            )
             .finish()
     }
 }

@@ -440,43 +440,32 @@ impl<T> Chan<T> {
         let mut inner = self.lock();
         // Fast path: a buffered value, and no parked sender to move into its slot.
         if let Some(v) = inner.pop_fast() {
-            if let Some(sel) = sel {
-                sel.commit(case);
-            }
+            commit(sel, case);
             inner.free(key);
             self.publish(&inner);
             return SelRecv::Ready(Some(v));
         }
         self.under(inner, |inner, wakes| {
-            let me = sel.map(|sel| SelRef {
-                shared: sel.clone(),
-                case,
-            });
-            let commit = || {
-                if let Some(sel) = sel {
-                    sel.commit(case);
-                }
-            };
             match inner.try_recv(self.cap, sel, register, wakes) {
                 Ok(Got::Value(v)) => {
-                    commit();
+                    commit(sel, case);
                     inner.free(key);
                     SelRecv::Ready(Some(v))
                 }
                 Err(TryRecvError::Closed) => {
-                    commit();
+                    commit(sel, case);
                     inner.free(key);
                     SelRecv::Ready(None)
                 }
                 Ok(Got::Claimed(s)) => {
-                    commit();
-                    let k = inner.own_select_entry(key, false, me);
+                    commit(sel, case);
+                    let k = inner.own_select_entry(key, false, sel, case);
                     inner.link(k, s);
                     SelRecv::Claimed
                 }
                 Err(TryRecvError::Empty) => {
                     if register {
-                        let k = inner.own_select_entry(key, false, me);
+                        let k = inner.own_select_entry(key, false, sel, case);
                         if !inner.entries.get_mut(k).queued {
                             inner.recvq_push(k);
                         }
@@ -502,42 +491,31 @@ impl<T> Chan<T> {
         // Fast path: room in the buffer and no parked receiver: reserve a slot, with no
         // entry (the case's key is `SLOT`).
         if key.is_none() && inner.can_buffer(self.cap) {
-            if let Some(sel) = sel {
-                sel.commit(case);
-            }
+            commit(sel, case);
             inner.reserved += 1;
             *key = Some(SLOT);
             return SelSend::Committed;
         }
         self.under(inner, |inner, _wakes| {
-            let me = sel.map(|sel| SelRef {
-                shared: sel.clone(),
-                case,
-            });
-            let commit = || {
-                if let Some(sel) = sel {
-                    sel.commit(case);
-                }
-            };
             if inner.closed {
-                commit();
+                commit(sel, case);
                 inner.free(key);
                 return SelSend::Closed;
             }
             if let Some(r) = inner.find_receiver(sel) {
-                commit();
-                let s = inner.own_select_entry(key, true, me);
+                commit(sel, case);
+                let s = inner.own_select_entry(key, true, sel, case);
                 inner.link(r, s);
                 return SelSend::Committed;
             }
             if inner.buf.len() + inner.reserved < self.cap {
-                commit();
-                let s = inner.own_select_entry(key, true, me);
+                commit(sel, case);
+                let s = inner.own_select_entry(key, true, sel, case);
                 inner.reserve(s);
                 return SelSend::Committed;
             }
             if register {
-                let s = inner.own_select_entry(key, true, me);
+                let s = inner.own_select_entry(key, true, sel, case);
                 if !inner.entries.get_mut(s).queued {
                     inner.sendq_push(s);
                 }
@@ -890,15 +868,25 @@ impl<T> Inner<T> {
         }
     }
 
-    /// A select case's own entry, created unqueued if it has none yet.
-    fn own_select_entry(&mut self, key: &mut Option<Key>, send: bool, me: Option<SelRef>) -> Key {
+    /// A select case's own entry, created unqueued if it has none yet (the select's
+    /// shared state is cloned into it then, and only then).
+    fn own_select_entry(
+        &mut self,
+        key: &mut Option<Key>,
+        send: bool,
+        sel: Option<&Arc<SelectShared>>,
+        case: usize,
+    ) -> Key {
         match *key {
             Some(k) => k,
             None => {
                 let k = self.entries.insert(Entry {
                     value: None,
                     waker: None,
-                    select: me,
+                    select: sel.map(|sel| SelRef {
+                        shared: Arc::clone(sel),
+                        case,
+                    }),
                     send,
                     link: NIL,
                     queued: false,
@@ -992,6 +980,14 @@ impl<T> Entry<T> {
             prev: NIL,
             next: NIL,
         }
+    }
+}
+
+/// A select commits to case `case` (nothing to do on its first pass, which has no state).
+#[inline]
+fn commit(sel: Option<&Arc<SelectShared>>, case: usize) {
+    if let Some(sel) = sel {
+        sel.commit(case);
     }
 }
 

@@ -171,11 +171,11 @@ where
     V: FnOnce() -> T,
     H: FnOnce(Result<(), SendError<T>>) -> Option<O>,
 {
-    fn produce(&mut self) -> T {
-        (self
-            .value
+    /// The value's expression, taken to be run (once).
+    fn value(&mut self) -> V {
+        self.value
             .take()
-            .expect("a send case's value is produced once"))()
+            .expect("a send case's value is produced once")
     }
 
     fn output(&mut self, result: Result<(), SendError<T>>) -> Option<O> {
@@ -184,15 +184,13 @@ where
 
     /// The case is committed: produce the value and hand it over.
     fn complete(&mut self) -> Option<O> {
+        let produce = self.value();
         let mut guard = ReleaseOnUnwind {
             chan: self.chan,
             key: &mut self.key,
             armed: true,
         };
-        let value = (self
-            .value
-            .take()
-            .expect("a send case's value is produced once"))();
+        let value = produce();
         guard.armed = false;
         drop(guard);
         self.chan.select_send_finish(&mut self.key, value);
@@ -214,7 +212,7 @@ where
     ) -> Attempt<O> {
         match self.chan.select_send(&mut self.key, sel, index, register) {
             SelSend::Closed => {
-                let value = self.produce();
+                let value = (self.value())();
                 attempt(self.output(Err(SendError(value))))
             }
             SelSend::Committed => attempt(self.complete()),

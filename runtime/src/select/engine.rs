@@ -32,17 +32,19 @@ pub trait Cases<O> {
     fn get(&mut self, i: usize) -> Option<&mut dyn Case<O>>;
     /// Drops case `i`; it is skipped from now on.
     fn disable(&mut self, i: usize);
-    /// [`Case::attempt`] on case `i`; `None` if it is disabled. (The hot path: the cons
-    /// lists dispatch it statically.)
+    /// [`Case::attempt`] on case `i` of this list, which is case `index` of the select;
+    /// `None` if it is disabled. (The hot path: the cons list dispatches it statically.)
     #[inline]
     fn attempt(
         &mut self,
         i: usize,
+        index: usize,
         sel: Option<&Arc<SelectShared>>,
         register: bool,
         cx: &mut Context<'_>,
     ) -> Option<Attempt<O>> {
-        self.get(i).map(|case| case.attempt(sel, i, register, cx))
+        self.get(i)
+            .map(|case| case.attempt(sel, index, register, cx))
     }
 }
 
@@ -60,7 +62,7 @@ impl<O> Cases<O> for () {
 
 /// The macro's cons list: case 0, borrowed from the caller's stack (the cases stay where
 /// they were built; the future holds a pointer per case), then the rest.
-impl<O, C: Case<O>, R: Cases<O> + ConsAttempt<O>> Cases<O> for (&mut Option<C>, R) {
+impl<O, C: Case<O>, R: Cases<O>> Cases<O> for (&mut Option<C>, R) {
     #[inline]
     fn len(&self) -> usize {
         1 + self.1.len()
@@ -79,11 +81,16 @@ impl<O, C: Case<O>, R: Cases<O> + ConsAttempt<O>> Cases<O> for (&mut Option<C>, 
     fn attempt(
         &mut self,
         i: usize,
+        index: usize,
         sel: Option<&Arc<SelectShared>>,
         register: bool,
         cx: &mut Context<'_>,
     ) -> Option<Attempt<O>> {
-        attempt_at(self, 0, i, sel, register, cx)
+        if i == 0 {
+            self.0.as_mut().map(|c| c.attempt(sel, index, register, cx))
+        } else {
+            self.1.attempt(i - 1, index, sel, register, cx)
+        }
     }
 
     fn disable(&mut self, i: usize) {
@@ -93,68 +100,6 @@ impl<O, C: Case<O>, R: Cases<O> + ConsAttempt<O>> Cases<O> for (&mut Option<C>, 
             self.1.disable(i - 1);
         }
     }
-}
-
-/// Static dispatch of [`Cases::attempt`] down a cons list: `depth` is the position of
-/// `list`'s head in the whole list, `i` the case wanted.
-trait ConsAttempt<O> {
-    fn attempt_from(
-        &mut self,
-        depth: usize,
-        i: usize,
-        sel: Option<&Arc<SelectShared>>,
-        register: bool,
-        cx: &mut Context<'_>,
-    ) -> Option<Attempt<O>>;
-}
-
-impl<O> ConsAttempt<O> for () {
-    #[inline]
-    fn attempt_from(
-        &mut self,
-        _: usize,
-        _: usize,
-        _: Option<&Arc<SelectShared>>,
-        _: bool,
-        _: &mut Context<'_>,
-    ) -> Option<Attempt<O>> {
-        None
-    }
-}
-
-macro_rules! cons_attempt {
-    ($($head:ty),*) => {$(
-        impl<O, C: Case<O>, R: ConsAttempt<O>> ConsAttempt<O> for ($head, R) {
-            #[inline]
-            fn attempt_from(
-                &mut self,
-                depth: usize,
-                i: usize,
-                sel: Option<&Arc<SelectShared>>,
-                register: bool,
-                cx: &mut Context<'_>,
-            ) -> Option<Attempt<O>> {
-                if depth == i {
-                    self.0.as_mut().map(|c| c.attempt(sel, i, register, cx))
-                } else {
-                    self.1.attempt_from(depth + 1, i, sel, register, cx)
-                }
-            }
-        }
-    )*};
-}
-cons_attempt!(&mut Option<C>);
-
-#[inline]
-fn attempt_at<O, L: ConsAttempt<O>>(
-    list: &mut L,
-    depth: usize,
-    i: usize,
-    sel: Option<&Arc<SelectShared>>,
-    register: bool,
-    cx: &mut Context<'_>,
-) -> Option<Attempt<O>> {
-    list.attempt_from(depth, i, sel, register, cx)
 }
 
 /// The builder's cases.
@@ -199,9 +144,6 @@ pub struct Engine<O, S: Cases<O>, A> {
     /// Created when the select first has to park.
     shared: Option<Arc<SelectShared>>,
     done: bool,
-    /// In [`Engine::try_once`]: the sum of the channel versions seen just before each
-    /// attempt of the current pass.
-    seen: Option<usize>,
     output: PhantomData<fn() -> O>,
 }
 
@@ -228,7 +170,6 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
             drawn,
             shared: None,
             done: false,
-            seen: None,
             output: PhantomData,
         }
     }
@@ -245,11 +186,14 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
     }
 
     /// One pass over the cases in order: the first that is ready (or commits) ends it.
+    /// With `seen` (a non-blocking select), adds up the change count of each channel just
+    /// before its attempt.
     fn pass(
         &mut self,
         sel: Option<&Arc<SelectShared>>,
         register: bool,
         cx: &mut Context<'_>,
+        mut seen: Option<&mut usize>,
     ) -> Pass<O> {
         let mut any = false;
         let n = self.cases.len();
@@ -261,12 +205,12 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
                 self.drawn = k + 1;
             }
             let i = order[k];
-            if let Some(seen) = &mut self.seen
+            if let Some(seen) = seen.as_deref_mut()
                 && let Some(version) = self.cases.get(i).and_then(|case| case.version())
             {
                 *seen = seen.wrapping_add(version);
             }
-            let Some(attempt) = self.cases.attempt(i, sel, register, cx) else {
+            let Some(attempt) = self.cases.attempt(i, i, sel, register, cx) else {
                 continue;
             };
             any = true;
@@ -316,10 +260,8 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
     pub fn try_once(&mut self) -> Option<O> {
         let mut cx = Context::from_waker(noop_waker_ref());
         for _ in 0..TRY_ROUNDS {
-            self.seen = Some(0);
-            let pass = self.pass(None, false, &mut cx);
-            let seen = self.seen.take();
-            match pass {
+            let mut seen = 0;
+            match self.pass(None, false, &mut cx, Some(&mut seen)) {
                 Pass::Ready(out) => {
                     self.done = true;
                     return Some(out);
@@ -333,7 +275,7 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
                     let now = (0..self.cases.len())
                         .filter_map(|i| self.cases.get(i).and_then(|case| case.version()))
                         .fold(0usize, usize::wrapping_add);
-                    if Some(now) == seen {
+                    if now == seen {
                         return None;
                     }
                 }
@@ -348,7 +290,7 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
         if self.shared.is_none() {
             // First poll: passes that park nothing.
             loop {
-                match self.pass(None, false, cx) {
+                match self.pass(None, false, cx, None) {
                     Pass::Ready(out) => {
                         self.done = true;
                         return Poll::Ready(out);
@@ -383,7 +325,7 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
                     Finish::Released => continue,
                 }
             }
-            match self.pass(Some(&shared), true, cx) {
+            match self.pass(Some(&shared), true, cx, None) {
                 Pass::Ready(out) => {
                     self.done = true;
                     return Poll::Ready(out);
