@@ -522,3 +522,117 @@ async fn a_static_childs_handle_cancels_it_and_dropping_it_does_not() {
         "the child whose handle was dropped ran"
     );
 }
+
+#[goscope::go]
+async fn fetch_user(id: u64) -> String {
+    tokio::task::yield_now().await;
+    format!("user-{id}")
+}
+
+#[goscope::go]
+async fn hold_forever(live: Live, started: tokio::sync::oneshot::Sender<()>) {
+    let _guard = live.enter();
+    let _ = started.send(());
+    pending::<()>().await;
+}
+
+#[goscope::go]
+async fn explode() -> u32 {
+    panic!("adopted task exploded")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_adopts_a_go_task_as_a_child() {
+    let out: Result<(String, String), Error> = scope!(|s| {
+        let a = s.spawn(fetch_user(1));
+        let b = s.spawn(fetch_user(2));
+        Ok((a.await?, b.await?))
+    });
+    assert_eq!(out.unwrap(), ("user-1".to_owned(), "user-2".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adopted_task_is_cancelled_and_stopped_before_the_scope_returns() {
+    let live = Live::default();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let out: Result<(), AppError> = scope!(|s| {
+        let held = s.adopt(hold_forever(live.clone(), started_tx));
+        started_rx.await.expect("the adopted task started");
+        s.spawn(async { Err::<(), _>(AppError::Failed("boom")) });
+        assert!(
+            matches!(held.await, Err(AppError::Runtime(m)) if m == Error::Cancelled.to_string())
+        );
+        Ok(())
+    });
+    assert_eq!(out, Err(AppError::Failed("boom")));
+    assert_eq!(
+        live.count(),
+        0,
+        "the adopted task stopped before the scope returned"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adopted_tasks_panic_is_the_scopes_failure() {
+    let out: Result<u32, AppError> = scope!(|s| {
+        s.adopt(explode());
+        pending::<Result<u32, AppError>>().await
+    });
+    match out {
+        Err(AppError::Runtime(message)) => assert!(
+            message.contains("adopted task exploded"),
+            "unexpected message: {message}"
+        ),
+        other => panic!("expected the panic as the scope's error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_of_a_task_with_limit_takes_no_slot_and_the_others_still_run() {
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let live = Live::default();
+    let out: Result<u32, Error> = scope!(limit = 1, |s| {
+        let held = s.spawn(hold_forever(live.clone(), started_tx));
+        started_rx.await.expect("the task runs without a slot");
+        let other = s.spawn(async { Ok(7) });
+        let value = other.await?;
+        held.cancel();
+        assert!(matches!(held.await, Err(Error::Cancelled)));
+        Ok(value)
+    });
+    assert_eq!(out.unwrap(), 7);
+    assert_eq!(live.count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_failure_cancels_the_body_too() {
+    let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel();
+    let out: Result<(), AppError> = scope!(|s| {
+        let _signal = DropSignal(Some(dropped_tx));
+        s.spawn(async { Err::<(), _>(AppError::Failed("child")) });
+        pending::<Result<(), AppError>>().await
+    });
+    assert_eq!(out, Err(AppError::Failed("child")));
+    dropped_rx.await.expect("the body was dropped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_took_the_childs_error_runs_on_and_decides_the_result() {
+    let out: Result<&str, AppError> = scope!(|s| {
+        let sleeper = s.spawn(async {
+            pending::<()>().await;
+            Ok(())
+        });
+        let local = s.spawn_local(async { Err::<(), _>(AppError::Failed("local")) });
+        let error = local.await.unwrap_err();
+        // The scope is cancelled now, but the body took the error: it runs on.
+        assert!(s.is_cancelled());
+        assert!(matches!(sleeper.await, Err(AppError::Runtime(_))));
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(error, AppError::Failed("local"));
+        Err(AppError::Failed("handled by the body"))
+    });
+    assert_eq!(out, Err(AppError::Failed("handled by the body")));
+}

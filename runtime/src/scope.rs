@@ -16,6 +16,9 @@
 //!   the task is dropped unfinished; a task cancelled before it started never starts.
 //! - `spawn_blocking` children are blocking-pool tasks watched from the set of local
 //!   children; they see cancellation only through [`Scope::token`].
+//! - An adopted [`Task`](crate::Task) (`s.adopt(task)`, or `s.spawn(task)` when the error
+//!   type is `goscope::Error`: `spawn` recognises a `Task` by its type) is watched the same
+//!   way: on cancellation it is cancelled and awaited until it has stopped.
 //!
 //! Dropping the `run` future drops the set of local children and aborts the `JoinSet`
 //! (its guard does both), so nothing a scope started outlives it, on every path.
@@ -38,6 +41,9 @@
 //! 2. The first failure — a child's `Err`, a child's panic, the body's `Err` — cancels the
 //!    scope's token, and every child's (each child's token is a child of the scope's).
 //!    Children cancelled that way end with `Error::Cancelled`, which is never a failure.
+//!    The body is cancelled too (dropped at its `.await`) — unless, in the one poll it is
+//!    given after the failure, it took the failing child's error by awaiting its handle:
+//!    then the body owns that error and runs on, and its result is the scope's.
 //! 3. After the first failure nothing starts: `spawn` on a cancelled scope returns a
 //!    handle already resolved to `Err(Error::Cancelled)`.
 //! 4. The error `run` returns is the primary one: the first child's error if it is still
@@ -270,11 +276,12 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         Ok((Arc::clone(&slot), slot))
     }
 
-    /// Waits for a `limit` slot, if the scope has a limit.
+    /// Waits for a `limit` slot, if the scope has a limit and the child is `limited`.
     fn slot(
         &self,
+        limited: bool,
     ) -> impl Future<Output = Option<tokio::sync::OwnedSemaphorePermit>> + Send + 'static {
-        let slots = self.inner.slots.clone();
+        let slots = self.inner.slots.clone().filter(|_| limited);
         async move {
             match slots {
                 Some(slots) => slots.acquire_owned().await.ok(),
@@ -357,7 +364,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             Err(cancelled) => return cancelled,
         };
         let scope = self.clone();
-        let slot_wait = self.slot();
+        let slot_wait = self.slot(true);
         self.push(Box::pin(async move {
             let run = async {
                 let _permit = slot_wait.await;
@@ -369,10 +376,39 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         ScopedTask { slot }
     }
 
-    /// A `'static` child that runs in parallel, as a goscope task on the Tokio runtime.
+    /// A `'static` child that runs in parallel, as a task on the Tokio runtime.
     ///
     /// Cancelling the scope cancels the task (it stops at its next `.await`) and waits
-    /// until it has stopped.
+    /// until it has stopped. Given a running [`Task`](crate::Task) — what a `#[go]`
+    /// function returns — `spawn` adopts it ([`Scope::adopt`]); that compiles when the
+    /// scope's error type is `goscope::Error`, the task's own, and `s.adopt(task)` works
+    /// for any `E: From<goscope::Error>`.
+    ///
+    /// The future must own what it uses (`'static`): a future that borrows from the
+    /// caller fails to compile with "borrowed value does not live long enough … argument
+    /// requires that `x` is borrowed for `'static`". Use [`Scope::spawn_local`] for it, or
+    /// move the data in (`async move`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use goscope::{Error, go, scope};
+    ///
+    /// #[go]
+    /// async fn fetch_user(id: u64) -> String {
+    ///     format!("user-{id}")
+    /// }
+    ///
+    /// let names = vec!["ada".to_owned()];
+    /// let out: Result<_, Error> = scope!(|s| {
+    ///     let user = s.spawn(fetch_user(1)); // adopts the running task
+    ///     let owned = names.clone();
+    ///     let count = s.spawn(async move { Ok(owned.len()) }); // owns its data
+    ///     Ok((user.await?, count.await?))
+    /// });
+    /// assert_eq!(out.unwrap(), ("user-1".to_owned(), 1));
+    /// # }
+    /// ```
     #[track_caller]
     pub fn spawn<T, F>(&self, fut: F) -> ScopedTask<T, E>
     where
@@ -380,6 +416,16 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         T: Send + 'static,
         E: From<Error> + 'static,
     {
+        // A `Task` (a `#[go]` call, `goscope::go(…)`) is already running: adopt it rather
+        // than wrap it, so that cancelling the scope also waits for it to stop.
+        let mut fut = Some(fut);
+        if let Some(task) =
+            (&mut fut as &mut dyn std::any::Any).downcast_mut::<Option<crate::Task<T>>>()
+        {
+            let task = task.take().expect("the future was just put there");
+            return self.adopt(task);
+        }
+        let fut = fut.expect("the future is still there");
         let at = Location::caller();
         let (slot, theirs) = match self.new_slot(false) {
             Ok(slots) => slots,
@@ -387,7 +433,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         };
         let mailbox = Arc::clone(&self.inner.mailbox);
         let token = self.token();
-        let slot_wait = self.slot();
+        let slot_wait = self.slot(true);
         // Settles the slot as cancelled if the task is aborted before it finishes — made
         // here, not in the task, so that a task aborted before its first poll settles too.
         let guard = SettleOnDrop(Some(theirs));
@@ -430,15 +476,75 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         T: Send + 'static,
         E: From<Error> + 'static,
     {
-        self.watch(move || crate::task::go_blocking(f))
+        self.watch(
+            true,
+            move || crate::task::go_blocking(f),
+            |result| match result {
+                Ok(Ok(value)) => Outcome::Ok(value),
+                Ok(Err(error)) => Outcome::Failed(error),
+                Err(error) => Outcome::from_task_error(error),
+            },
+        )
+    }
+
+    /// Makes a running [`Task`](crate::Task) — what a `#[go]` function returns — a child
+    /// of this scope, whatever the scope's error type: the task's `Error` is converted
+    /// into `E`. `s.spawn(task)` does the same when `E` is [`goscope::Error`](Error).
+    ///
+    /// The scope owns it from now on: cancelling the scope cancels the task and waits for
+    /// it to stop; its panic is the scope's failure. It is already running, so it takes no
+    /// `limit` slot.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use goscope::{Error, go, scope};
+    ///
+    /// #[derive(Debug)]
+    /// enum AppError { Runtime(Error) }
+    /// impl From<Error> for AppError {
+    ///     fn from(e: Error) -> Self { AppError::Runtime(e) }
+    /// }
+    ///
+    /// #[go]
+    /// async fn fetch_user(id: u64) -> String {
+    ///     format!("user-{id}")
+    /// }
+    ///
+    /// let user: Result<String, AppError> = scope!(|s| {
+    ///     let user = s.adopt(fetch_user(1));
+    ///     Ok(user.await?)
+    /// });
+    /// assert_eq!(user.unwrap(), "user-1");
+    /// # }
+    /// ```
+    pub fn adopt<T>(&self, task: crate::Task<T>) -> ScopedTask<T, E>
+    where
+        T: Send + 'static,
+        E: From<Error> + 'static,
+    {
+        self.watch(
+            false,
+            move || task,
+            |result| match result {
+                Ok(value) => Outcome::Ok(value),
+                Err(error) => Outcome::from_task_error(error),
+            },
+        )
     }
 
     /// Makes a task a child: a watcher in the scope's set starts it (once a `limit` slot
-    /// is free), awaits it, and cancels it (then waits for it to stop) if the child or the
-    /// scope is cancelled. A child cancelled before it started never starts.
-    fn watch<T, S>(&self, start: S) -> ScopedTask<T, E>
+    /// is free, if `limited`), awaits it, and cancels it (then waits for it to stop) if the
+    /// child or the scope is cancelled. A child cancelled before it started never starts.
+    fn watch<T, U, S>(
+        &self,
+        limited: bool,
+        start: S,
+        outcome: fn(Result<U, Error>) -> Outcome<T, E>,
+    ) -> ScopedTask<T, E>
     where
-        S: FnOnce() -> crate::Task<Result<T, E>> + Send + 'static,
+        S: FnOnce() -> crate::Task<U> + Send + 'static,
+        U: Send + 'static,
         T: Send + 'static,
         E: From<Error> + 'static,
     {
@@ -447,7 +553,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             Err(cancelled) => return cancelled,
         };
         let scope = self.clone();
-        let slot_wait = self.slot();
+        let slot_wait = self.slot(limited);
         self.push(Box::pin(async move {
             let permit = match select(pin!(theirs.token().cancelled()), pin!(slot_wait)).await {
                 Either::Left(_) => None,
@@ -465,10 +571,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                     let _ = (&mut task).await;
                     Outcome::Cancelled
                 }
-                Either::Right((Ok(Ok(value)), _)) => Outcome::Ok(value),
-                Either::Right((Ok(Err(error)), _)) => Outcome::Failed(error),
-                Either::Right((Err(Error::Cancelled), _)) => Outcome::Cancelled,
-                Either::Right((Err(error), _)) => Outcome::Failed(error.into()),
+                Either::Right((result, _)) => outcome(result),
             };
             drop(permit);
             theirs.settle(outcome, &scope);
@@ -513,6 +616,16 @@ enum Outcome<T, E> {
     Failed(E),
     /// Cancelled (by its handle, or by the scope): not a failure.
     Cancelled,
+}
+
+impl<T, E: From<Error>> Outcome<T, E> {
+    /// A watched task's own error: cancelled (through its handle) is not a failure.
+    fn from_task_error(error: Error) -> Self {
+        match error {
+            Error::Cancelled => Outcome::Cancelled,
+            error => Outcome::Failed(error.into()),
+        }
+    }
 }
 
 /// Where a child's result waits for its handle.
@@ -734,9 +847,13 @@ where
     // Cancels the scope, and aborts its `'static` children, if this future is dropped
     // before it is done.
     let mut guard = AbortOnDrop(Some(scope));
-    // `None` once done, or dropped at the deadline.
+    // `None` once done, or dropped (at the deadline, or on the first failure).
     let mut body = pin!(Some(body));
     let mut output: Option<Result<T, E>> = None;
+    // The primary failure, once decided (its error, or the body has it).
+    let mut verdict: Option<Verdict<E>> = None;
+    // Whether the body has been polled since the scope was seen cancelled.
+    let mut body_told = false;
     let mut children: FuturesUnordered<Child<'env>> = FuturesUnordered::new();
     let mut deadline = scope
         .inner
@@ -764,9 +881,26 @@ where
         let locals = CURRENT.sync_scope(scope.token(), || {
             poll_all(scope, body.as_mut(), &mut output, &mut children, cx)
         });
+        if body.is_some() && verdict.is_none() && scope.is_cancelled() {
+            // A child failed while the body is still running: the body is cancelled too
+            // (dropped at its `.await`), unless it takes the error by awaiting the child's
+            // handle — then the body owns it, and runs on to return what it decides. The
+            // body has one more poll, after the failure is in its slot, to take it.
+            if !body_told {
+                body_told = true;
+                cx.waker().wake_by_ref();
+            } else {
+                verdict = take_primary(scope);
+                if let Some(Verdict::Failed(_)) = verdict {
+                    body.set(None);
+                    // Look again at once: that may have been all there was to wait for.
+                    cx.waker().wake_by_ref();
+                }
+            }
+        }
         let mut tasks = scope.tasks();
         while let Poll::Ready(Some(_)) = tasks.poll_join_next(cx) {}
-        if locals.is_ready() && tasks.is_empty() {
+        if locals.is_ready() && body.is_none() && tasks.is_empty() {
             Poll::Ready(())
         } else {
             Poll::Pending
@@ -774,38 +908,47 @@ where
     })
     .await;
     guard.0 = None;
-    // The first failure, wherever it was recorded.
-    let (primary, order) = {
-        let mut state = scope.state();
-        (
-            std::mem::replace(&mut state.primary, Primary::None),
-            state.primary_order,
-        )
-    };
-    let first_static = scope
+    match verdict.or_else(|| take_primary(scope)) {
+        Some(Verdict::Failed(error)) => Err(error),
+        _ => {
+            output.expect("the body is dropped only when the scope has the primary failure's error")
+        }
+    }
+}
+
+/// The primary failure, decided.
+enum Verdict<E> {
+    /// Its error, taken from where it was recorded: what the scope returns.
+    Failed(E),
+    /// The body's own `Err`, or a child's error the body took by awaiting its handle: the
+    /// scope returns what the body returns.
+    BodyHasIt,
+}
+
+/// Takes the primary failure — the first one, wherever it was recorded — out of where it
+/// waits; `None` (and nothing taken) if there has been no failure.
+fn take_primary<'env, E: Send + 'env>(scope: &Scope<'env, E>) -> Option<Verdict<E>> {
+    let mut state = scope.state();
+    let mut mailbox = scope
         .inner
         .mailbox
         .first
         .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
-    if let Some((static_order, take)) = first_static
-        && static_order < order
-    {
-        if let Some(error) = take() {
-            return Err(error);
-        }
-        return output.expect("only a deadline drops the body, and it comes first then");
+        .unwrap_or_else(PoisonError::into_inner);
+    if matches!(state.primary, Primary::None) && mailbox.is_none() {
+        return None;
     }
-    match primary {
-        Primary::TimedOut(error) => Err(error),
-        Primary::Child(take) => match (take(), output) {
-            (Some(error), _) => Err(error),
-            (None, Some(output)) => output,
-            (None, None) => unreachable!("only a deadline drops the body"),
-        },
-        Primary::Body | Primary::None => output.expect("the body finished"),
-    }
+    let primary = std::mem::replace(&mut state.primary, Primary::None);
+    let order = state.primary_order;
+    let first_static = mailbox.take();
+    drop((state, mailbox));
+    let taken = match (first_static, primary) {
+        (Some((static_order, take)), _) if static_order < order => take(),
+        (_, Primary::TimedOut(error)) => Some(error),
+        (_, Primary::Child(take)) => take(),
+        (_, Primary::Body | Primary::None) => None,
+    };
+    Some(taken.map_or(Verdict::BodyHasIt, Verdict::Failed))
 }
 
 /// `run`'s guard: if its future is dropped unfinished, the scope is cancelled and its
@@ -871,7 +1014,9 @@ fn poll_all<'env, T, E: Send + 'env, B: Future<Output = Result<T, E>>>(
 /// scope!(supervise, |s| { body })              // no fail-fast: failures stay in handles
 /// ```
 ///
-/// Inside, `s` is the [`Scope`]: `s.spawn(fut)` starts a `'static` child in parallel,
+/// Inside, `s` is the [`Scope`]: `s.spawn(fut)` starts a `'static` child in parallel (or
+/// adopts a running [`Task`](crate::Task), such as a `#[go]` function's; see
+/// [`Scope::adopt`]),
 /// `s.spawn_local(fut)` a child that may borrow from the caller (polled by the scope's own
 /// future), `s.spawn_blocking(f)` a blocking child; each returns a [`ScopedTask`] that
 /// resolves to the child's own `Result<T, E>`. Children return `Result<_, E>` with
@@ -879,7 +1024,8 @@ fn poll_all<'env, T, E: Send + 'env, B: Future<Output = Result<T, E>>>(
 ///
 /// - Every child has finished, or been cancelled and dropped, before `scope!` returns.
 /// - The first failure — a child's `Err`, a child's panic (as `Error::Panicked`), or the
-///   body's `Err` — cancels every other child and is what `scope!` returns.
+///   body's `Err` — cancels every other child and the body (unless the body awaits the
+///   failing child's handle and takes the error itself), and is what `scope!` returns.
 /// - Dropping the future that contains the `scope!` cancels every child; `'static`
 ///   children's tasks are aborted.
 ///
