@@ -7,8 +7,11 @@
 //! waiting to be started, the first failure. [`run`] polls, in the calling task, the
 //! body of the scope and every child in a `FuturesUnordered`:
 //!
-//! - `spawn_local` children are plain futures in that set: they may borrow anything that
-//!   outlives the scope, and run concurrently with the body but not in parallel.
+//! - `spawn_local` children are futures in that set: they may borrow anything that
+//!   outlives the scope, and run concurrently with the body but not in parallel. Each is
+//!   one boxed wrapper (the future, a `limit` admission, the handle's slot) and needs no
+//!   token: the scope cancels its local children by dropping them (the wrapper's drop
+//!   settles the handle as cancelled), a handle by a flag the wrapper checks at every poll.
 //! - `spawn` children are tasks in a `JoinSet` the scope owns, in parallel. Each task fills
 //!   its own result slot and reports its own failure (to a `'static` mailbox: the scope's
 //!   other state borrows `'env`); `run` polls the set until it is empty, and aborts it
@@ -39,7 +42,8 @@
 //! 1. `run` returns only when the body is done and the set of children is empty (nothing
 //!    pending either): every child finished, or was cancelled and dropped.
 //! 2. The first failure — a child's `Err`, a child's panic, the body's `Err` — cancels the
-//!    scope's token, and every child's (each child's token is a child of the scope's).
+//!    scope's token; `run` then aborts the `'static` tasks, drops the local children, and
+//!    the watchers' tokens (children of the scope's) cancel their tasks.
 //!    Children cancelled that way end with `Error::Cancelled`, which is never a failure.
 //!    The body is cancelled too (dropped at its `.await`) — unless, in the one poll it is
 //!    given after the failure, it took the failing child's error by awaiting its handle:
@@ -57,11 +61,13 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location};
 use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use futures_util::future::{Either, select};
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::task::AtomicWaker;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
@@ -132,8 +138,10 @@ struct Inner<'env, E> {
 }
 
 struct State<'env, E> {
-    /// Children spawned since `run` last looked.
+    /// Local children spawned since `run` last looked.
     pending: Vec<Child<'env>>,
+    /// Watchers (of blocking and adopted tasks) spawned since `run` last looked.
+    watchers: Vec<Child<'env>>,
     /// `run`'s waker, to be told of new children.
     waker: Option<Waker>,
     primary: Primary<'env, E>,
@@ -196,6 +204,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                 token,
                 state: Mutex::new(State {
                     pending: Vec::new(),
+                    watchers: Vec::new(),
                     waker: None,
                     primary: Primary::None,
                     primary_order: u64::MAX,
@@ -256,19 +265,24 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
 
     /// A new child's result slot (twice: the handle's and the child's), or, on a cancelled
     /// scope, its handle already resolved to `Err(Error::Cancelled)`: nothing starts.
-    /// `watched`: the child is cancelled through its own token, not by an abort.
+    /// `kind`: how the child's handle cancels it.
     #[allow(clippy::type_complexity)]
     fn new_slot<T>(
         &self,
-        watched: bool,
+        kind: Kind,
     ) -> Result<(Arc<Slot<T, E>>, Arc<Slot<T, E>>), ScopedTask<T, E>>
     where
         E: From<Error>,
     {
-        // A watched child (local or blocking) is cancelled through a token of its own, a
-        // child of the scope's; a task of the scope's `JoinSet` is aborted instead.
-        let token = watched.then(|| self.inner.token.child_token());
-        let slot = Arc::new(Slot::new(token));
+        let cancel = match kind {
+            Kind::Local => Cancel::Flag {
+                cancelled: AtomicBool::new(false),
+                waker: AtomicWaker::new(),
+            },
+            Kind::Static => Cancel::Abort(std::sync::OnceLock::new()),
+            Kind::Watched => Cancel::Token(self.inner.token.child_token()),
+        };
+        let slot = Arc::new(Slot::new(cancel));
         if self.is_cancelled() {
             slot.finish(Err(Error::Cancelled.into()));
             return Err(ScopedTask { slot });
@@ -317,11 +331,15 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `child` for `run` to poll, and wakes `run`.
-    fn push(&self, child: Child<'env>) {
+    /// Queues `child` for `run` to poll (a local child, or a `watcher`), and wakes `run`.
+    fn push(&self, child: Child<'env>, watcher: bool) {
         let waker = {
             let mut state = self.state();
-            state.pending.push(child);
+            if watcher {
+                state.watchers.push(child);
+            } else {
+                state.pending.push(child);
+            }
             state.waker.clone()
         };
         if let Some(waker) = waker {
@@ -359,20 +377,24 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         E: From<Error>,
     {
         let at = Location::caller();
-        let (slot, theirs) = match self.new_slot(true) {
+        let (slot, theirs) = match self.new_slot(Kind::Local) {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
         };
-        let scope = self.clone();
-        let slot_wait = self.slot(true);
-        self.push(Box::pin(async move {
-            let run = async {
-                let _permit = slot_wait.await;
-                CatchUnwind { fut, at }.await
-            };
-            let result = until_cancelled(theirs.token(), run).await;
-            theirs.settle(result, &scope);
-        }));
+        let admission = match &self.inner.slots {
+            Some(_) => Admission::Waiting(Box::pin(self.slot(true))),
+            None => Admission::Free,
+        };
+        self.push(
+            Box::pin(Local {
+                fut,
+                slot: Some(theirs),
+                scope: self.clone(),
+                admission,
+                at,
+            }),
+            false,
+        );
         ScopedTask { slot }
     }
 
@@ -427,7 +449,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         }
         let fut = fut.expect("the future is still there");
         let at = Location::caller();
-        let (slot, theirs) = match self.new_slot(false) {
+        let (slot, theirs) = match self.new_slot(Kind::Static) {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
         };
@@ -458,7 +480,9 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                 .unwrap_or_else(PoisonError::into_inner);
             tasks.spawn(child)
         };
-        let _ = slot.abort.set(abort);
+        if let Cancel::Abort(handle) = &slot.cancel {
+            let _ = handle.set(abort);
+        }
         // `run` polls the task set: make sure it looks at the new one.
         let waker = self.state().waker.clone();
         if let Some(waker) = waker {
@@ -548,34 +572,37 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         T: Send + 'static,
         E: From<Error> + 'static,
     {
-        let (slot, theirs) = match self.new_slot(true) {
+        let (slot, theirs) = match self.new_slot(Kind::Watched) {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
         };
         let scope = self.clone();
         let slot_wait = self.slot(limited);
-        self.push(Box::pin(async move {
-            let permit = match select(pin!(theirs.token().cancelled()), pin!(slot_wait)).await {
-                Either::Left(_) => None,
-                Either::Right((permit, _)) => Some(permit),
-            };
-            let Some(permit) = permit else {
-                theirs.settle(Outcome::Cancelled, &scope);
-                return;
-            };
-            let mut task = start();
-            let outcome = match select(pin!(theirs.token().cancelled()), &mut task).await {
-                Either::Left(_) => {
-                    task.cancel();
-                    // Wait for it to stop: nothing outlives the scope.
-                    let _ = (&mut task).await;
-                    Outcome::Cancelled
-                }
-                Either::Right((result, _)) => outcome(result),
-            };
-            drop(permit);
-            theirs.settle(outcome, &scope);
-        }));
+        self.push(
+            Box::pin(async move {
+                let permit = match select(pin!(theirs.token().cancelled()), pin!(slot_wait)).await {
+                    Either::Left(_) => None,
+                    Either::Right((permit, _)) => Some(permit),
+                };
+                let Some(permit) = permit else {
+                    theirs.settle(Outcome::Cancelled, &scope);
+                    return;
+                };
+                let mut task = start();
+                let outcome = match select(pin!(theirs.token().cancelled()), &mut task).await {
+                    Either::Left(_) => {
+                        task.cancel();
+                        // Wait for it to stop: nothing outlives the scope.
+                        let _ = (&mut task).await;
+                        Outcome::Cancelled
+                    }
+                    Either::Right((result, _)) => outcome(result),
+                };
+                drop(permit);
+                theirs.settle(outcome, &scope);
+            }),
+            true,
+        );
         ScopedTask { slot }
     }
 }
@@ -586,27 +613,6 @@ impl<E> fmt::Debug for Scope<'_, E> {
             .field("cancelled", &self.inner.token.is_cancelled())
             .finish_non_exhaustive()
     }
-}
-
-/// Runs `child` until it ends or `token` is cancelled. The token is checked before every
-/// poll of the child, and waited on (registered with) only while the child is pending, so
-/// a child that finishes at its first poll costs no registration.
-async fn until_cancelled<T, E>(
-    token: &CancellationToken,
-    child: impl Future<Output = Outcome<T, E>>,
-) -> Outcome<T, E> {
-    let mut child = pin!(child);
-    let mut cancelled = pin!(token.cancelled());
-    std::future::poll_fn(|cx| {
-        if token.is_cancelled() {
-            return Poll::Ready(Outcome::Cancelled);
-        }
-        if let Poll::Ready(outcome) = child.as_mut().poll(cx) {
-            return Poll::Ready(outcome);
-        }
-        cancelled.as_mut().poll(cx).map(|()| Outcome::Cancelled)
-    })
-    .await
 }
 
 /// How a child ended.
@@ -628,12 +634,34 @@ impl<T, E: From<Error>> Outcome<T, E> {
     }
 }
 
+/// The kinds of child, by how a handle cancels them.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// `spawn_local`: polled by the scope.
+    Local,
+    /// `spawn`: a task of the scope's `JoinSet`.
+    Static,
+    /// A watched task: `spawn_blocking`, `adopt`.
+    Watched,
+}
+
+/// How a child's handle cancels it.
+enum Cancel {
+    /// A local child: a flag its wrapper checks at every poll, and the wrapper's waker.
+    /// (The scope itself cancels local children by dropping them: they need no token.)
+    Flag {
+        cancelled: AtomicBool,
+        waker: AtomicWaker,
+    },
+    /// A `'static` child: its task, aborted.
+    Abort(std::sync::OnceLock<tokio::task::AbortHandle>),
+    /// A watched task: a token of its own, a child of the scope's.
+    Token(CancellationToken),
+}
+
 /// Where a child's result waits for its handle.
 struct Slot<T, E> {
-    /// A watched child's cancellation (`None` for a `JoinSet` task: aborted instead).
-    token: Option<CancellationToken>,
-    /// A `'static` child's task, to abort it from its handle.
-    abort: std::sync::OnceLock<tokio::task::AbortHandle>,
+    cancel: Cancel,
     state: Mutex<SlotState<T, E>>,
 }
 
@@ -644,19 +672,44 @@ enum SlotState<T, E> {
 }
 
 impl<T, E> Slot<T, E> {
-    fn new(token: Option<CancellationToken>) -> Self {
+    fn new(cancel: Cancel) -> Self {
         Slot {
-            token,
-            abort: std::sync::OnceLock::new(),
+            cancel,
             state: Mutex::new(SlotState::Running(None)),
         }
     }
 
     /// A watched child's token (every watched slot has one).
     fn token(&self) -> &CancellationToken {
-        self.token
-            .as_ref()
-            .expect("a watched child has its own token")
+        match &self.cancel {
+            Cancel::Token(token) => token,
+            _ => unreachable!("a watched child has its own token"),
+        }
+    }
+
+    /// Cancels the child (from its handle).
+    fn cancel(&self) {
+        match &self.cancel {
+            Cancel::Flag { cancelled, waker } => {
+                cancelled.store(true, Ordering::Release);
+                waker.wake();
+            }
+            Cancel::Abort(handle) => {
+                if let Some(handle) = handle.get() {
+                    handle.abort();
+                }
+            }
+            Cancel::Token(token) => token.cancel(),
+        }
+    }
+
+    /// Whether the child's handle cancelled it (as far as the slot knows).
+    fn is_cancelled(&self) -> bool {
+        match &self.cancel {
+            Cancel::Flag { cancelled, .. } => cancelled.load(Ordering::Acquire),
+            Cancel::Abort(_) => false,
+            Cancel::Token(token) => token.is_cancelled(),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SlotState<T, E>> {
@@ -760,12 +813,7 @@ impl<T, E> ScopedTask<T, E> {
     /// cancelled) and its handle resolves to `Err(Error::Cancelled)`. Not a failure of the
     /// scope.
     pub fn cancel(&self) {
-        if let Some(token) = &self.slot.token {
-            token.cancel();
-        }
-        if let Some(abort) = self.slot.abort.get() {
-            abort.abort();
-        }
+        self.slot.cancel();
     }
 
     /// Whether the child has finished (its result is ready, or was taken).
@@ -796,14 +844,7 @@ impl<T, E> fmt::Debug for ScopedTask<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScopedTask")
             .field("finished", &self.is_finished())
-            .field(
-                "cancelled",
-                &self
-                    .slot
-                    .token
-                    .as_ref()
-                    .is_some_and(CancellationToken::is_cancelled),
-            )
+            .field("cancelled", &self.slot.is_cancelled())
             .finish()
     }
 }
@@ -822,13 +863,109 @@ impl<T, E: From<Error>, F: Future<Output = Result<T, E>>> Future for CatchUnwind
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.poll(cx))) {
-            Ok(Poll::Ready(Ok(value))) => Poll::Ready(Outcome::Ok(value)),
-            Ok(Poll::Ready(Err(error))) => Poll::Ready(Outcome::Failed(error)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => {
-                let panic = panic::capture(payload, None, this.at);
-                Poll::Ready(Outcome::Failed(Error::Panicked(panic).into()))
+        poll_caught(this.fut, cx, this.at)
+    }
+}
+
+/// Polls a child under `catch_unwind`: its panic is captured (and reported to the hook)
+/// as a failure.
+fn poll_caught<T, E: From<Error>, F: Future<Output = Result<T, E>>>(
+    fut: Pin<&mut F>,
+    cx: &mut Context<'_>,
+    at: &'static Location<'static>,
+) -> Poll<Outcome<T, E>> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+        Ok(Poll::Ready(Ok(value))) => Poll::Ready(Outcome::Ok(value)),
+        Ok(Poll::Ready(Err(error))) => Poll::Ready(Outcome::Failed(error)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(payload) => {
+            let panic = panic::capture(payload, None, at);
+            Poll::Ready(Outcome::Failed(Error::Panicked(panic).into()))
+        }
+    }
+}
+
+/// Whether a local child may run yet (`limit = n`).
+enum Admission {
+    /// Admitted with no limit, or finished.
+    Free,
+    /// Waiting for a `limit` slot.
+    Waiting(Pin<Box<dyn Future<Output = Option<tokio::sync::OwnedSemaphorePermit>> + Send>>),
+    /// Running, holding its slot.
+    Admitted {
+        _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    },
+}
+
+pin_project_lite::pin_project! {
+    /// A `spawn_local` child as the scope polls it: one allocation holding the child's
+    /// future, its handle's slot and its admission. The scope cancels local children by
+    /// dropping them (the drop settles the slot as cancelled); the handle, by a flag this
+    /// checks at every poll.
+    struct Local<'env, F, T, E>
+    where
+        E: From<Error>,
+    {
+        #[pin]
+        fut: F,
+        // `None` once settled.
+        slot: Option<Arc<Slot<T, E>>>,
+        scope: Scope<'env, E>,
+        admission: Admission,
+        at: &'static Location<'static>,
+    }
+
+    impl<'env, F, T, E> PinnedDrop for Local<'env, F, T, E>
+    where
+        E: From<Error>,
+    {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(slot) = this.project().slot.take() {
+                slot.finish(Err(Error::Cancelled.into()));
+            }
+        }
+    }
+}
+
+impl<'env, F, T, E> Future for Local<'env, F, T, E>
+where
+    F: Future<Output = Result<T, E>>,
+    T: Send + 'env,
+    E: From<Error> + Send + 'env,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let Some(slot) = this.slot.as_ref() else {
+            return Poll::Ready(());
+        };
+        let outcome = if this.scope.is_cancelled() || slot.is_cancelled() {
+            // Cancelled: the scope drops this future once it is ready.
+            Poll::Ready(Outcome::Cancelled)
+        } else if let Admission::Waiting(wait) = this.admission
+            && let Poll::Ready(permit) = wait.as_mut().poll(cx)
+        {
+            *this.admission = Admission::Admitted { _permit: permit };
+            poll_caught(this.fut, cx, this.at)
+        } else if let Admission::Waiting(_) = this.admission {
+            Poll::Pending
+        } else {
+            poll_caught(this.fut, cx, this.at)
+        };
+        match outcome {
+            Poll::Ready(outcome) => {
+                *this.admission = Admission::Free;
+                if let Some(slot) = this.slot.take() {
+                    slot.settle(outcome, this.scope);
+                }
+                Poll::Ready(())
+            }
+            Poll::Pending => {
+                if let Cancel::Flag { waker, .. } = &slot.cancel {
+                    waker.register(cx.waker());
+                }
+                Poll::Pending
             }
         }
     }
@@ -854,7 +991,10 @@ where
     let mut verdict: Option<Verdict<E>> = None;
     // Whether the body has been polled since the scope was seen cancelled.
     let mut body_told = false;
-    let mut children: FuturesUnordered<Child<'env>> = FuturesUnordered::new();
+    let mut children = Children {
+        locals: FuturesUnordered::new(),
+        watchers: FuturesUnordered::new(),
+    };
     let mut deadline = scope
         .inner
         .timeout
@@ -877,6 +1017,11 @@ where
             // their next `.await`, and those waiting for a `limit` slot never start.
             cancelled = None;
             scope.tasks().abort_all();
+            // Local children are dropped (each settles its handle as cancelled); watchers
+            // cancel their tasks and wait for them to stop.
+            children.locals.clear();
+            let unstarted = std::mem::take(&mut scope.state().pending);
+            drop(unstarted);
         }
         let locals = CURRENT.sync_scope(scope.token(), || {
             poll_all(scope, body.as_mut(), &mut output, &mut children, cx)
@@ -969,12 +1114,18 @@ impl<E> Drop for AbortOnDrop<'_, '_, E> {
     }
 }
 
+/// The children a scope polls in its own task.
+struct Children<'env> {
+    locals: FuturesUnordered<Child<'env>>,
+    watchers: FuturesUnordered<Child<'env>>,
+}
+
 /// One poll of a scope: its body, then its children, until nothing new was started.
 fn poll_all<'env, T, E: Send + 'env, B: Future<Output = Result<T, E>>>(
     scope: &Scope<'env, E>,
     mut body: Pin<&mut Option<B>>,
     output: &mut Option<Result<T, E>>,
-    children: &mut FuturesUnordered<Child<'env>>,
+    children: &mut Children<'env>,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
     loop {
@@ -987,19 +1138,33 @@ fn poll_all<'env, T, E: Send + 'env, B: Future<Output = Result<T, E>>>(
             }
             *output = Some(result);
         }
-        let new = {
+        let (locals, watchers) = {
             let mut state = scope.state();
-            state.waker = Some(cx.waker().clone());
-            std::mem::take(&mut state.pending)
+            if !state
+                .waker
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()))
+            {
+                state.waker = Some(cx.waker().clone());
+            }
+            (
+                std::mem::take(&mut state.pending),
+                std::mem::take(&mut state.watchers),
+            )
         };
-        let started = !new.is_empty();
-        children.extend(new);
-        while let Poll::Ready(Some(())) = children.poll_next_unpin(cx) {}
+        let started = !locals.is_empty() || !watchers.is_empty();
+        children.locals.extend(locals);
+        children.watchers.extend(watchers);
+        while let Poll::Ready(Some(())) = children.locals.poll_next_unpin(cx) {}
+        while let Poll::Ready(Some(())) = children.watchers.poll_next_unpin(cx) {}
         if started {
             // A child (or the body, woken by one) may have spawned more.
             continue;
         }
-        if body.is_none() && children.is_empty() && scope.state().pending.is_empty() {
+        if body.is_none() && children.locals.is_empty() && children.watchers.is_empty() && {
+            let state = scope.state();
+            state.pending.is_empty() && state.watchers.is_empty()
+        } {
             return Poll::Ready(());
         }
         return Poll::Pending;
