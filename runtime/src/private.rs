@@ -168,5 +168,5 @@ pub mod select {
 
 /// What `scope!` expands to.
 pub mod scope {
-    pub use crate::scope::{Scope, run};
+    pub use crate::scope::{Scope, ScopeError, run};
 }

@@ -971,6 +971,19 @@ where
     }
 }
 
+/// The bound `scope!` puts on its error type, with a message that names the fix when it
+/// does not hold (the body's `?`, a child's panic and the deadline all convert a
+/// [`goscope::Error`](Error) into it).
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "the error type of this `scope!` body, `{Self}`, does not implement `From<goscope::Error>`",
+    label = "this body returns `Result<_, {Self}>`, and a scope needs `{Self}: From<goscope::Error>`",
+    note = "a scope turns its children's panics, cancellations and deadlines into `{Self}`: add `impl From<goscope::Error> for {Self}`, or return `goscope::Error` (or `anyhow::Error`)"
+)]
+pub trait ScopeError: From<Error> {}
+
+impl<E: From<Error>> ScopeError for E {}
+
 /// Runs the body of a scope and every child spawned into `scope`, in the calling task,
 /// until all are done; returns the primary failure, else the body's result.
 ///
@@ -979,7 +992,7 @@ where
 pub async fn run<'env, T, E, B>(scope: &Scope<'env, E>, body: B) -> Result<T, E>
 where
     B: Future<Output = Result<T, E>>,
-    E: From<Error> + Send + 'env,
+    E: ScopeError + Send + 'env,
 {
     // Cancels the scope, and aborts its `'static` children, if this future is dropped
     // before it is done.

@@ -27,11 +27,15 @@ pub(crate) fn expand(scope: Scope) -> TokenStream {
     let supervise = supervise.then(|| quote!(.supervise()));
     // Errors about the body's type (say, an error type without `From<goscope::Error>`)
     // point at the body.
-    let run = quote_spanned!(body.span()=> #private::run(&#handle, async #body));
-    quote! {
+    // The handle is named again with the body's span (same name, same hygiene: both are
+    // the caller's), so that every part of the call carries it.
+    let mut handle_at_body = handle.clone();
+    handle_at_body.set_span(body.span());
+    let run = quote_spanned!(body.span()=> #private::run(&#handle_at_body, async #body).await);
+    quote_spanned! {body.span()=>
         {
             let #handle = #private::Scope::new() #timeout #limit #supervise;
-            #run.await
+            #run
         }
     }
 }
