@@ -304,6 +304,14 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         }
     }
 
+    /// A new child's admission: free, or waiting for a `limit` slot.
+    fn admission(&self) -> Admission {
+        match &self.inner.slots {
+            Some(_) => Admission::Waiting(Box::pin(self.slot(true))),
+            None => Admission::Free,
+        }
+    }
+
     /// The scope's cancellation token: cancelled on the first failure, when the scope's
     /// future is dropped, or when an enclosing scope is cancelled. For blocking children
     /// and other libraries.
@@ -381,16 +389,12 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
         };
-        let admission = match &self.inner.slots {
-            Some(_) => Admission::Waiting(Box::pin(self.slot(true))),
-            None => Admission::Free,
-        };
         self.push(
             Box::pin(Local {
                 fut,
                 slot: Some(theirs),
                 scope: self.clone(),
-                admission,
+                admission: self.admission(),
                 at,
             }),
             false,
@@ -453,25 +457,17 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
         };
-        let mailbox = Arc::clone(&self.inner.mailbox);
-        let token = self.token();
-        let slot_wait = self.slot(true);
-        // Settles the slot as cancelled if the task is aborted before it finishes — made
-        // here, not in the task, so that a task aborted before its first poll settles too.
-        let guard = SettleOnDrop(Some(theirs));
-        let child = CURRENT.scope(token.clone(), async move {
-            let mut guard = guard;
-            let _permit = slot_wait.await;
-            if token.is_cancelled() {
-                // Cancelled before it started (perhaps while it waited for a slot): it
-                // never starts; the guard settles it as cancelled.
-                return;
-            }
-            let outcome = CatchUnwind { fut, at }.await;
-            if let Some(slot) = guard.0.take() {
-                slot.settle_static(outcome, &mailbox, &token);
-            }
-        });
+        // Made here, not in the task, so that a task aborted before its first poll settles
+        // its slot too (the wrapper's drop does it).
+        let child = Static {
+            fut,
+            slot: Some(theirs),
+            mailbox: Arc::clone(&self.inner.mailbox),
+            token: self.token(),
+            admission: self.admission(),
+            started: false,
+            at,
+        };
         let abort = {
             let mut tasks = self
                 .inner
@@ -786,17 +782,6 @@ impl<T: Send + 'static, E: From<Error> + Send + 'static> Slot<T, E> {
     }
 }
 
-/// Settles a `'static` child's slot as cancelled if its task is dropped unfinished.
-struct SettleOnDrop<T, E: From<Error>>(Option<Arc<Slot<T, E>>>);
-
-impl<T, E: From<Error>> Drop for SettleOnDrop<T, E> {
-    fn drop(&mut self) {
-        if let Some(slot) = self.0.take() {
-            slot.finish(Err(Error::Cancelled.into()));
-        }
-    }
-}
-
 /// A child of a [`Scope`]: await it for the child's own result.
 ///
 /// This `struct` is created by [`Scope::spawn`], [`Scope::spawn_local`] and
@@ -849,24 +834,6 @@ impl<T, E> fmt::Debug for ScopedTask<T, E> {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// A local child's future, each poll under `catch_unwind`: a panic becomes a failure.
-    struct CatchUnwind<F> {
-        #[pin]
-        fut: F,
-        at: &'static Location<'static>,
-    }
-}
-
-impl<T, E: From<Error>, F: Future<Output = Result<T, E>>> Future for CatchUnwind<F> {
-    type Output = Outcome<T, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        poll_caught(this.fut, cx, this.at)
-    }
-}
-
 /// Polls a child under `catch_unwind`: its panic is captured (and reported to the hook)
 /// as a failure.
 fn poll_caught<T, E: From<Error>, F: Future<Output = Result<T, E>>>(
@@ -895,6 +862,83 @@ enum Admission {
     Admitted {
         _permit: Option<tokio::sync::OwnedSemaphorePermit>,
     },
+}
+
+impl Admission {
+    /// Ready once the child may run.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Admission::Waiting(wait) = self {
+            let permit = std::task::ready!(wait.as_mut().poll(cx));
+            *self = Admission::Admitted { _permit: permit };
+        }
+        Poll::Ready(())
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A `spawn` child, as the task the scope's `JoinSet` runs: the child's future, its
+    /// handle's slot, its admission, and the scope's token (the task-local `CURRENT`
+    /// while it is polled, so that scopes nested in it find their parent). If the task is
+    /// aborted unfinished — even before its first poll — its drop settles the slot as
+    /// cancelled; a child cancelled before it started never starts.
+    struct Static<F, T, E>
+    where
+        E: From<Error>,
+    {
+        #[pin]
+        fut: F,
+        // `None` once settled.
+        slot: Option<Arc<Slot<T, E>>>,
+        mailbox: Arc<Mailbox<E>>,
+        token: CancellationToken,
+        admission: Admission,
+        started: bool,
+        at: &'static Location<'static>,
+    }
+
+    impl<F, T, E> PinnedDrop for Static<F, T, E>
+    where
+        E: From<Error>,
+    {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(slot) = this.project().slot.take() {
+                slot.finish(Err(Error::Cancelled.into()));
+            }
+        }
+    }
+}
+
+impl<F, T, E> Future for Static<F, T, E>
+where
+    F: Future<Output = Result<T, E>>,
+    T: Send + 'static,
+    E: From<Error> + Send + 'static,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        if this.slot.is_none() {
+            return Poll::Ready(());
+        }
+        std::task::ready!(this.admission.poll(cx));
+        if !*this.started {
+            if this.token.is_cancelled() {
+                // Cancelled before it started (perhaps while it waited for a slot): it
+                // never starts; the drop settles it as cancelled.
+                return Poll::Ready(());
+            }
+            *this.started = true;
+        }
+        let (fut, at) = (this.fut, *this.at);
+        let outcome =
+            std::task::ready!(CURRENT.sync_scope(this.token.clone(), || poll_caught(fut, cx, at)));
+        *this.admission = Admission::Free;
+        if let Some(slot) = this.slot.take() {
+            slot.settle_static(outcome, this.mailbox, this.token);
+        }
+        Poll::Ready(())
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -943,12 +987,7 @@ where
         let outcome = if this.scope.is_cancelled() || slot.is_cancelled() {
             // Cancelled: the scope drops this future once it is ready.
             Poll::Ready(Outcome::Cancelled)
-        } else if let Admission::Waiting(wait) = this.admission
-            && let Poll::Ready(permit) = wait.as_mut().poll(cx)
-        {
-            *this.admission = Admission::Admitted { _permit: permit };
-            poll_caught(this.fut, cx, this.at)
-        } else if let Admission::Waiting(_) = this.admission {
+        } else if this.admission.poll(cx).is_pending() {
             Poll::Pending
         } else {
             poll_caught(this.fut, cx, this.at)
