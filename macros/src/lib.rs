@@ -5,6 +5,7 @@
 
 mod error;
 mod go;
+mod join;
 mod scope;
 mod select;
 
@@ -26,4 +27,16 @@ pub fn select_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 #[proc_macro]
 pub fn scope_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     scope::scope(input.into()).into()
+}
+
+#[doc(hidden)]
+#[proc_macro]
+pub fn all_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    join::join(join::Kind::All, input.into()).into()
+}
+
+#[doc(hidden)]
+#[proc_macro]
+pub fn race_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    join::join(join::Kind::Race, input.into()).into()
 }

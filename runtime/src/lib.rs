@@ -5,6 +5,7 @@
 mod block_on;
 pub mod chan;
 mod error;
+mod join;
 mod panic;
 pub mod scope;
 pub mod select;
@@ -17,6 +18,7 @@ mod time;
 pub mod __private;
 
 pub use error::Error;
+pub use join::{Timeout, all, race, race_ok, settle, timeout, try_all};
 pub use panic::{PanicError, PanicLocation, clear_panic_hook, set_panic_hook};
 pub use scope::cancelled;
 pub use task::{Task, TaskTimeout, go, go_blocking, go_ctx, go_with_recover};

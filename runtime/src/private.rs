@@ -3,7 +3,7 @@
 use std::future::Future;
 
 pub use crate::task::Task;
-pub use goscope_macros::{scope_impl, select_impl};
+pub use goscope_macros::{all_impl, race_impl, scope_impl, select_impl};
 
 /// Starts the body of a `#[go]` fn as a task named `name` (`&"…"`, promoted to a
 /// `'static` thin pointer, keeps the task small).
@@ -169,4 +169,10 @@ pub mod select {
 /// What `scope!` expands to.
 pub mod scope {
     pub use crate::scope::{Scope, ScopeError, run};
+}
+
+/// What `all!` and `race!` expand to.
+pub mod join {
+    pub use crate::error::Error;
+    pub use crate::join::{Branch, start, timer};
 }

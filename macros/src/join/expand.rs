@@ -1,0 +1,279 @@
+//! `all!` and `race!` output. Infallible: `parse` has done every check.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned as _;
+
+use super::parse::{Join, Kind};
+
+pub(crate) fn expand(join: Join) -> TokenStream {
+    match join.kind {
+        Kind::All => expand_all(join),
+        Kind::Race => expand_race(join),
+    }
+}
+
+/// The branches' pinned locals, named with mixed-site hygiene: the user's code cannot see
+/// or clash with them.
+fn local(name: &str, index: usize) -> proc_macro2::Ident {
+    format_ident!("__{}{}", name, index, span = Span::mixed_site())
+}
+
+/// `match (start + i) % n { 0 => …, 1 => …, _ => {} }` for `i` in `0..n`: every branch,
+/// from `start` round.
+fn rotate(n: usize, start: &TokenStream, arms: &[TokenStream]) -> TokenStream {
+    if n == 1 {
+        let arm = &arms[0];
+        return quote!(#arm);
+    }
+    let i = format_ident!("__i", span = Span::mixed_site());
+    let j = format_ident!("__j", span = Span::mixed_site());
+    let indices = 0..n;
+    quote! {
+        for #i in 0..#n {
+            let #j = #start + #i;
+            match if #j >= #n { #j - #n } else { #j } {
+                #(#indices => { #arms })*
+                _ => {}
+            }
+        }
+    }
+}
+
+// Input:  `all!(a, b?)`
+// Output: `{ let b0 = pin!(Branch::new(a)); let b1 = pin!(Branch::new(b));
+//            enum Exit<E1> { Done, B1(E1) }
+//            match poll_fn(|cx| { …poll each from a rotating start… }).await {
+//                Exit::Done => (b0.take(), b1.take_ok()),
+//                Exit::B1(e) => match Err::<Infallible, _>(e)? {},
+//            } }`
+fn expand_all(join: Join) -> TokenStream {
+    let Join {
+        krate, branches, ..
+    } = join;
+    let private = quote!(#krate::__private::join);
+    let n = branches.len();
+    let cx = format_ident!("__cx", span = Span::mixed_site());
+    let pending = format_ident!("__pending", span = Span::mixed_site());
+    let skip = format_ident!("__skip", span = Span::mixed_site());
+    let start = format_ident!("__start", span = Span::mixed_site());
+    let exit = format_ident!("__Exit", span = Span::mixed_site());
+    let done = format_ident!("__Done", span = Span::mixed_site());
+    let error = format_ident!("__error", span = Span::mixed_site());
+
+    let mut lets = Vec::new();
+    let mut arms = Vec::new();
+    let mut outputs = Vec::new();
+    let mut exit_generics = Vec::new();
+    let mut exit_variants = Vec::new();
+    let mut exit_arms = Vec::new();
+    for (index, branch) in branches.iter().enumerate() {
+        let name = local("branch", index);
+        let fut = &branch.fut;
+        let span = branch.span();
+        lets.push(quote_spanned! {span=>
+            let mut #name = ::core::pin::pin!(#private::Branch::new(
+                ::core::future::IntoFuture::into_future(#fut)
+            ));
+        });
+        match &branch.question {
+            None => {
+                arms.push(quote! {
+                    if !#name.as_mut().poll_done(#cx) {
+                        #pending = true;
+                    }
+                });
+                outputs.push(quote!(#name.as_mut().take()));
+            }
+            Some(question) => {
+                let generic = format_ident!("E{}", index, span = Span::mixed_site());
+                let variant = format_ident!("B{}", index, span = Span::mixed_site());
+                arms.push(quote! {
+                    match #name.as_mut().poll_try(#cx) {
+                        ::core::task::Poll::Ready(::core::option::Option::Some(#error)) => {
+                            return ::core::task::Poll::Ready(#exit::#variant(#error));
+                        }
+                        ::core::task::Poll::Ready(::core::option::Option::None) => {}
+                        ::core::task::Poll::Pending => #pending = true,
+                    }
+                });
+                outputs.push(quote!(#name.as_mut().take_ok()));
+                // The `?` is the user's: errors about it ("cannot use `?` in a function that
+                // returns …", a missing `From`) point at it.
+                let try_ = quote_spanned!(question.span=> ?);
+                exit_arms.push(quote! {
+                    #exit::#variant(#error) => match ::core::result::Result::<
+                        ::core::convert::Infallible, _,
+                    >::Err(#error) #try_ {},
+                });
+                exit_variants.push(quote!(#variant(#generic)));
+                exit_generics.push(generic);
+            }
+        }
+    }
+    let rotate = rotate(n, &quote!(#start), &arms);
+    let advance = (n > 1).then(|| {
+        quote! {
+            let #start = #skip;
+            #skip = if #skip + 1 == #n { 0 } else { #skip + 1 };
+        }
+    });
+    let skip_decl = (n > 1).then(|| quote!(let mut #skip: usize = 0;));
+    let poll = quote! {
+        ::core::future::poll_fn(|#cx: &mut ::core::task::Context<'_>| {
+            #advance
+            let mut #pending = false;
+            #rotate
+            if #pending {
+                ::core::task::Poll::Pending
+            } else {
+                ::core::task::Poll::Ready(#exit::#done)
+            }
+        }).await
+    };
+    quote! {
+        {
+            #(#lets)*
+            #skip_decl
+            enum #exit<#(#exit_generics),*> {
+                #done,
+                #(#exit_variants,)*
+            }
+            match #poll {
+                #exit::#done => (#(#outputs,)*),
+                #(#exit_arms)*
+            }
+        }
+    }
+}
+
+// Input:  `race!(ok: timeout = d, a, b)`
+// Output: `{ let b0 = pin!(Some(a)); let b1 = pin!(Some(b)); let d = d; let timer = …;
+//            let last = None;
+//            poll_fn(|cx| { …poll each from a random start: an Ok wins, an Err drops its
+//                           branch; all dropped: Err(last); timer: Err(TimedOut(d))… }).await }`
+fn expand_race(join: Join) -> TokenStream {
+    let Join {
+        krate,
+        biased,
+        ok,
+        timeout,
+        branches,
+        ..
+    } = join;
+    let private = quote!(#krate::__private::join);
+    let n = branches.len();
+    let cx = format_ident!("__cx", span = Span::mixed_site());
+    let value = format_ident!("__value", span = Span::mixed_site());
+    let last = format_ident!("__last", span = Span::mixed_site());
+    let duration = format_ident!("__duration", span = Span::mixed_site());
+    let timer = format_ident!("__timer", span = Span::mixed_site());
+    let start = format_ident!("__start", span = Span::mixed_site());
+
+    // What a winning output becomes: `Ok(_)` under a timeout.
+    let wrap = |output: TokenStream| match timeout {
+        Some(_) => quote!(::core::result::Result::Ok(#output)),
+        None => output,
+    };
+    let mut lets = Vec::new();
+    let mut arms = Vec::new();
+    let mut names = Vec::new();
+    for (index, branch) in branches.iter().enumerate() {
+        let name = local("branch", index);
+        let fut = &branch.fut;
+        let span = branch.span();
+        if ok {
+            lets.push(quote_spanned! {span=>
+                let mut #name = ::core::pin::pin!(::core::option::Option::Some(
+                    ::core::future::IntoFuture::into_future(#fut)
+                ));
+            });
+            let won = wrap(quote!(::core::result::Result::Ok(#value)));
+            // Spanned at the branch: "expected `Result`" points at a branch that is not one.
+            let outcome = quote_spanned! {span=>
+                match #value {
+                    ::core::result::Result::Ok(#value) => {
+                        return ::core::task::Poll::Ready(#won);
+                    }
+                    ::core::result::Result::Err(#value) => {
+                        #last = ::core::option::Option::Some(#value);
+                        #name.set(::core::option::Option::None);
+                    }
+                }
+            };
+            // (No `let` chains: the expansion must compile in every edition.)
+            arms.push(quote! {
+                if let ::core::option::Option::Some(#value) = #name.as_mut().as_pin_mut() {
+                    if let ::core::task::Poll::Ready(#value) =
+                        ::core::future::Future::poll(#value, #cx)
+                    {
+                        #outcome
+                    }
+                }
+            });
+        } else {
+            lets.push(quote_spanned! {span=>
+                let mut #name = ::core::pin::pin!(::core::future::IntoFuture::into_future(#fut));
+            });
+            let won = wrap(quote_spanned!(span=> #value));
+            arms.push(quote! {
+                if let ::core::task::Poll::Ready(#value) =
+                    ::core::future::Future::poll(#name.as_mut(), #cx)
+                {
+                    return ::core::task::Poll::Ready(#won);
+                }
+            });
+        }
+        names.push(name);
+    }
+    let start_value = if biased || n == 1 {
+        quote!(0usize)
+    } else {
+        quote!(#private::start(#n))
+    };
+    let rotate = rotate(n, &quote!(#start), &arms);
+    let all_failed = ok.then(|| {
+        let failed = wrap(quote! {
+            ::core::result::Result::Err(match #last.take() {
+                ::core::option::Option::Some(#value) => #value,
+                ::core::option::Option::None => ::core::unreachable!("a branch that ended without `Ok` left its `Err`"),
+            })
+        });
+        quote! {
+            if #(#names.is_none())&&* {
+                return ::core::task::Poll::Ready(#failed);
+            }
+        }
+    });
+    let last_decl = ok.then(|| quote!(let mut #last = ::core::option::Option::None;));
+    let (timer_decl, timer_poll) = match &timeout {
+        Some(d) => (
+            Some(quote_spanned! {d.span()=>
+                let #duration: ::core::time::Duration = #d;
+                let mut #timer = ::core::pin::pin!(#private::timer(#duration));
+            }),
+            Some(quote! {
+                if ::core::future::Future::poll(#timer.as_mut(), #cx).is_ready() {
+                    return ::core::task::Poll::Ready(::core::result::Result::Err(
+                        #private::Error::TimedOut(#duration),
+                    ));
+                }
+            }),
+        ),
+        None => (None, None),
+    };
+    quote! {
+        {
+            #(#lets)*
+            #timer_decl
+            #last_decl
+            ::core::future::poll_fn(|#cx: &mut ::core::task::Context<'_>| {
+                let #start: usize = #start_value;
+                #rotate
+                #all_failed
+                #timer_poll
+                ::core::task::Poll::Pending
+            }).await
+        }
+    }
+}
