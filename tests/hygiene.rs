@@ -124,3 +124,34 @@ fn scope_expands_hygienically() {
         ::core::assert_eq!(out.unwrap(), 16);
     });
 }
+
+async fn hygienic_all_race() -> ::core::result::Result<u64, ::std::string::String> {
+    // Locals named like the expansion's own: mixed-site hygiene keeps them apart.
+    let __branch0 = 1u64;
+    let __cx = 2u64;
+    let __value = 3u64;
+    let (a, b) = ::goscope::all!(
+        async { ::core::result::Result::<u64, ::std::string::String>::Ok(__branch0) }?,
+        async { __cx }
+    );
+    let (c,) = ::goscope::all!(async { __value });
+    let d = ::goscope::race!(async { 4u64 }, async { 4u64 });
+    let e = ::goscope::race!(biased; ok: timeout = ::std::time::Duration::from_secs(5),
+        async { ::core::result::Result::<u64, ()>::Ok(5) },
+    )
+    .unwrap()
+    .unwrap();
+    ::core::result::Result::Ok(a + b + c + d + e)
+}
+
+#[test]
+fn all_and_race_expand_hygienically() {
+    let rt = ::tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    ::core::assert_eq!(
+        rt.block_on(hygienic_all_race()),
+        ::core::result::Result::Ok(15)
+    );
+}

@@ -582,6 +582,22 @@ macro_rules! all {
 /// assert_eq!(race!(ok: cache(7), db(7), api(7)).unwrap(), "7 from the database");
 /// # }
 /// ```
+///
+/// The expansions use no edition-specific syntax (this example is edition 2021):
+///
+/// ```edition2021
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), String> {
+/// use goscope::{all, race};
+///
+/// async fn get(n: u32) -> Result<u32, String> { Ok(n) }
+///
+/// let (a, b) = all!(get(1)?, get(2));
+/// let c = race!(biased; ok: get(3), get(4));
+/// assert_eq!((a, b, c), (1, Ok(2), Ok(3)));
+/// # Ok(())
+/// # }
+/// ```
 #[macro_export]
 macro_rules! race {
     ($($tokens:tt)*) => {

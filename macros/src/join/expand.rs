@@ -100,11 +100,10 @@ fn expand_all(join: Join) -> TokenStream {
                 outputs.push(quote!(#name.as_mut().take_ok()));
                 // The `?` is the user's: errors about it ("cannot use `?` in a function that
                 // returns …", a missing `From`) point at it.
-                let try_ = quote_spanned!(question.span=> ?);
-                exit_arms.push(quote! {
+                exit_arms.push(quote_spanned! {question.span=>
                     #exit::#variant(#error) => match ::core::result::Result::<
                         ::core::convert::Infallible, _,
-                    >::Err(#error) #try_ {},
+                    >::Err(#error)? {},
                 });
                 exit_variants.push(quote!(#variant(#generic)));
                 exit_generics.push(generic);
@@ -215,12 +214,16 @@ fn expand_race(join: Join) -> TokenStream {
             lets.push(quote_spanned! {span=>
                 let mut #name = ::core::pin::pin!(::core::future::IntoFuture::into_future(#fut));
             });
-            let won = wrap(quote_spanned!(span=> #value));
+            // Located at the branch (with the macro's hygiene): a branch whose output type
+            // differs from the others' is where "mismatched types" points.
+            let output = format_ident!("__value", span = Span::mixed_site().located_at(span));
+            let won = wrap(quote!(#output));
+            let ready = quote_spanned!(span=> return ::core::task::Poll::Ready(#won););
             arms.push(quote! {
-                if let ::core::task::Poll::Ready(#value) =
+                if let ::core::task::Poll::Ready(#output) =
                     ::core::future::Future::poll(#name.as_mut(), #cx)
                 {
-                    return ::core::task::Poll::Ready(#won);
+                    #ready
                 }
             });
         }

@@ -1,0 +1,7 @@
+use goscope::all;
+
+async fn f() {
+    let () = all!();
+}
+
+fn main() {}

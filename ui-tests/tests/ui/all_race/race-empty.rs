@@ -1,0 +1,7 @@
+use goscope::race;
+
+async fn f() -> u32 {
+    race!()
+}
+
+fn main() {}
