@@ -19,23 +19,30 @@ fn local(name: &str, index: usize) -> proc_macro2::Ident {
     format_ident!("__{}{}", name, index, span = Span::mixed_site())
 }
 
-/// `match (start + i) % n { 0 => …, 1 => …, _ => {} }` for `i` in `0..n`: every branch,
-/// from `start` round.
+/// Every arm once, from arm `start` round: straight-line code (no `match` on an index),
+/// `skip` counting down to the first arm to run and `left` the arms still to run.
 fn rotate(n: usize, start: &TokenStream, arms: &[TokenStream]) -> TokenStream {
     if n == 1 {
         let arm = &arms[0];
         return quote!(#arm);
     }
-    let i = format_ident!("__i", span = Span::mixed_site());
-    let j = format_ident!("__j", span = Span::mixed_site());
-    let indices = 0..n;
+    let skip = format_ident!("__skip_arms", span = Span::mixed_site());
+    let left = format_ident!("__left", span = Span::mixed_site());
     quote! {
-        for #i in 0..#n {
-            let #j = #start + #i;
-            match if #j >= #n { #j - #n } else { #j } {
-                #(#indices => { #arms })*
-                _ => {}
-            }
+        let mut #skip: usize = #start;
+        let mut #left: usize = #n;
+        loop {
+            #(
+                if #skip == 0 {
+                    if #left == 0 {
+                        break;
+                    }
+                    #left -= 1;
+                    #arms
+                } else {
+                    #skip -= 1;
+                }
+            )*
         }
     }
 }
