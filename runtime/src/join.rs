@@ -113,10 +113,14 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
-    let futures: Vec<_> = futures.into_iter().map(IntoFuture::into_future).collect();
-    if futures.len() <= SMALL {
+    let futures = futures.into_iter().map(IntoFuture::into_future);
+    if futures.size_hint().1.is_some_and(|most| most <= SMALL) {
         // One allocation, every future polled at each wake-up: cheaper than a set's
         // per-future wakers while the set is this small.
+        return futures_util::future::join_all(futures).await;
+    }
+    let futures: Vec<_> = futures.collect();
+    if futures.len() <= SMALL {
         return futures_util::future::join_all(futures).await;
     }
     let mut set = indexed(futures);
@@ -146,7 +150,11 @@ where
     I: IntoIterator,
     I::Item: IntoFuture<Output = Result<T, E>>,
 {
-    let futures: Vec<_> = futures.into_iter().map(IntoFuture::into_future).collect();
+    let futures = futures.into_iter().map(IntoFuture::into_future);
+    if futures.size_hint().1.is_some_and(|most| most <= SMALL) {
+        return futures_util::future::try_join_all(futures).await;
+    }
+    let futures: Vec<_> = futures.collect();
     if futures.len() <= SMALL {
         return futures_util::future::try_join_all(futures).await;
     }
