@@ -1,5 +1,5 @@
 //! A tour of goscope: start tasks, await them, get a panic back as a value, cancel one,
-//! fire and forget with the panic hook; channels, select and scopes.
+//! fire and forget with the panic hook; channels, select, scopes, all! and race!.
 //!
 //! Run: `cargo run --example tour`
 
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use goscope::select::Select;
-use goscope::{Error, chan, go, go_blocking, scope, select};
+use goscope::{Error, all, chan, go, go_blocking, race, scope, select};
 use tokio::sync::oneshot;
 
 #[derive(Debug)]
@@ -205,5 +205,33 @@ async fn main() -> Result<(), Error> {
         Ok(())
     });
     println!("   the first failure is the result: {failed:?}");
+
+    // 10. all! and race!: join a fixed set of futures (in this task, no allocation), or
+    //     take the first to finish. A `?` branch's `Err` returns at once.
+    let (a, b) = all!(after_ms(20, "left"), after_ms(10, "right"));
+    println!("10. all! joined {a} and {b}, outputs in branch order");
+    let first = race!(after_ms(30, "eu"), after_ms(10, "us"));
+    println!("    race! winner: {first} (the loser was dropped)");
+    let late = race!(timeout = Duration::from_millis(5), after_ms(50, "too slow"));
+    println!("    race! with a deadline: {late:?}");
+    let source = race!(ok: async { Err::<&str, _>("cache: miss") }, async { Ok("db") });
+    println!("    first successful source: {source:?}");
+    let outcomes = goscope::settle((1..=3).map(|i| async move {
+        if i == 2 {
+            panic!("job {i} failed");
+        }
+        i
+    }))
+    .await;
+    let summary: Vec<_> = outcomes
+        .iter()
+        .map(|r| r.as_ref().map_or_else(|e| e.to_string(), |v| v.to_string()))
+        .collect();
+    println!("    settle kept every outcome: {summary:?}");
     Ok(())
+}
+
+async fn after_ms(ms: u64, what: &'static str) -> &'static str {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    what
 }

@@ -308,6 +308,8 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
+    // The hook that records where a panic happened, for `PanicError::location`.
+    crate::panic::install_process_hook();
     let at = Location::caller();
     all(futures.into_iter().map(move |fut| Settled {
         fut: fut.into_future(),
