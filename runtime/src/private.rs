@@ -175,4 +175,5 @@ pub mod scope {
 pub mod join {
     pub use crate::error::Error;
     pub use crate::join::{Branch, start, timer};
+    pub use pin_project_lite::pin_project;
 }

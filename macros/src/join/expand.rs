@@ -68,21 +68,30 @@ fn expand_all(join: Join) -> TokenStream {
     let done = format_ident!("__Done", span = Span::mixed_site());
     let error = format_ident!("__error", span = Span::mixed_site());
 
-    let mut lets = Vec::new();
+    // The branches are the pinned fields of one struct (`pin_project!` gives safe
+    // projections): the poll reaches each through one pointer, as `tokio::join!` does.
+    let holder = format_ident!("__Branches", span = Span::mixed_site());
+    let branches_local = format_ident!("__branches", span = Span::mixed_site());
+    let projected = format_ident!("__p", span = Span::mixed_site());
+    let mut fields = Vec::new();
+    let mut field_types = Vec::new();
+    let mut inits = Vec::new();
     let mut arms = Vec::new();
     let mut outputs = Vec::new();
     let mut exit_generics = Vec::new();
     let mut exit_variants = Vec::new();
     let mut exit_arms = Vec::new();
     for (index, branch) in branches.iter().enumerate() {
-        let name = local("branch", index);
+        let field = local("b", index);
+        let field_type = local("B", index);
         let fut = &branch.fut;
         let span = branch.span();
-        lets.push(quote_spanned! {span=>
-            let mut #name = ::core::pin::pin!(#private::Branch::new(
-                ::core::future::IntoFuture::into_future(#fut)
-            ));
+        inits.push(quote_spanned! {span=>
+            #field: #private::Branch::new(::core::future::IntoFuture::into_future(#fut))
         });
+        fields.push(field.clone());
+        field_types.push(field_type);
+        let name = quote!(#projected.#field);
         match &branch.question {
             None => {
                 arms.push(quote! {
@@ -129,6 +138,7 @@ fn expand_all(join: Join) -> TokenStream {
         ::core::future::poll_fn(|#cx: &mut ::core::task::Context<'_>| {
             #advance
             let mut #pending = false;
+            let mut #projected = #branches_local.as_mut().project();
             #rotate
             if #pending {
                 ::core::task::Poll::Pending
@@ -139,14 +149,22 @@ fn expand_all(join: Join) -> TokenStream {
     };
     quote! {
         {
-            #(#lets)*
+            #private::pin_project! {
+                struct #holder<#(#field_types),*> {
+                    #(#[pin] #fields: #field_types,)*
+                }
+            }
+            let mut #branches_local = ::core::pin::pin!(#holder { #(#inits,)* });
             #skip_decl
             enum #exit<#(#exit_generics),*> {
                 #done,
                 #(#exit_variants,)*
             }
             match #poll {
-                #exit::#done => (#(#outputs,)*),
+                #exit::#done => {
+                    let mut #projected = #branches_local.as_mut().project();
+                    (#(#outputs,)*)
+                }
                 #(#exit_arms)*
             }
         }
