@@ -4,6 +4,7 @@
 //! re-exports every macro defined here and provides the runtime their expansions call.
 
 mod error;
+mod generator;
 mod go;
 mod join;
 mod scope;
@@ -39,4 +40,24 @@ pub fn all_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 #[proc_macro]
 pub fn race_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     join::join(join::Kind::Race, input.into()).into()
+}
+
+#[proc_macro_attribute]
+pub fn generator(
+    args: proc_macro::TokenStream,
+    item: proc_macro::TokenStream,
+) -> proc_macro::TokenStream {
+    generator::generator(args.into(), item.into()).into()
+}
+
+#[doc(hidden)]
+#[proc_macro]
+pub fn iter_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    generator::block(generator::Block::Iter, input.into()).into()
+}
+
+#[doc(hidden)]
+#[proc_macro]
+pub fn stream_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    generator::block(generator::Block::Stream, input.into()).into()
 }

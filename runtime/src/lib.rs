@@ -5,6 +5,7 @@
 mod block_on;
 pub mod chan;
 mod error;
+mod generator;
 mod join;
 mod panic;
 pub mod scope;
@@ -18,6 +19,7 @@ mod time;
 pub mod __private;
 
 pub use error::Error;
+pub use generator::{AsyncGenerator, Co, Generator, Yield};
 pub use join::{Timeout, all, race, race_ok, settle, timeout, try_all};
 pub use panic::{PanicError, PanicLocation, clear_panic_hook, set_panic_hook};
 pub use scope::cancelled;
@@ -87,3 +89,49 @@ pub use time::{After, after};
 /// async fn greet(name: &str) -> usize { name.len() }
 /// ```
 pub use goscope_macros::go;
+
+/// Makes a fn whose body yields into a lazy iterator (`fn … -> Generator<T>`) or a lazy
+/// stream (`async fn … -> AsyncGenerator<T>`, whose body may `.await`). The body yields
+/// with [`yield_!`](crate::yield_!)`(v)` and delegates with
+/// [`yield_from!`](crate::yield_from!)`(other)`.
+///
+/// ```text
+/// #[generator] fn f(args…) -> Generator<T> { … yield_!(v); … }                 // Iterator
+/// #[generator] async fn f(args…) -> AsyncGenerator<T> { … x.await; yield_!(v); … } // Stream
+/// #[generator] fn f<'a>(s: &'a str) -> Generator<'a, T> { … }                 // borrows
+/// #[generator] fn f(…) -> Generator<Result<U, E>> { … let x = g()?; … }       // `?`
+/// ```
+///
+/// Nothing runs until the first item is asked for. Arguments are moved into the
+/// generator; one that borrows makes the generator borrow it too (the lifetime is `'_`
+/// when one argument borrows; name it, `Generator<'a, T>`, when several do). With an item
+/// type `Result<U, E>` the body may use `?`: the `Err` is yielded as the last item (end
+/// such a body early with `return Ok(())`). A `return` ends the generator.
+///
+/// Stable Rust rejects the `yield` keyword inside an item given to an attribute macro, so
+/// the fn body writes `yield_!(v)`; `iter! { … }` and `stream! { … }` take the bare
+/// `yield v;`.
+///
+/// ```
+/// use goscope::{Generator, generator, yield_};
+///
+/// #[generator]
+/// fn words(text: &str) -> Generator<'_, &str> {
+///     for word in text.split_whitespace() {
+///         yield_!(word);
+///     }
+/// }
+///
+/// #[generator]
+/// fn parsed(lines: Vec<&'static str>) -> Generator<Result<u32, std::num::ParseIntError>> {
+///     for line in lines {
+///         yield_!(Ok(line.parse()?)); // the first bad line is yielded as Err and ends it
+///     }
+/// }
+///
+/// assert_eq!(words("to be or").collect::<Vec<_>>(), ["to", "be", "or"]);
+/// let out: Vec<_> = parsed(vec!["1", "x", "3"]).collect();
+/// assert_eq!(out.len(), 2);
+/// assert!(out[1].is_err());
+/// ```
+pub use goscope_macros::generator;

@@ -3,7 +3,7 @@
 use std::future::Future;
 
 pub use crate::task::Task;
-pub use goscope_macros::{all_impl, race_impl, scope_impl, select_impl};
+pub use goscope_macros::{all_impl, iter_impl, race_impl, scope_impl, select_impl, stream_impl};
 
 /// Starts the body of a `#[go]` fn as a task named `name` (`&"…"`, promoted to a
 /// `'static` thin pointer, keeps the task small).
@@ -176,4 +176,29 @@ pub mod join {
     pub use crate::error::Error;
     pub use crate::join::{Branch, start, timer};
     pub use pin_project_lite::pin_project;
+}
+
+/// What `#[generator]`, `iter!`, `stream!`, `yield_!` and `yield_from!` expand to.
+pub mod generator {
+    /// An item type `Result<U, E>`: the body's `?` yields its `Err` as the last item.
+    pub trait ResultItem {
+        /// `E`.
+        type Error;
+        /// `Err(error)`.
+        fn from_error(error: Self::Error) -> Self;
+    }
+
+    impl<U, E> ResultItem for Result<U, E> {
+        type Error = E;
+        fn from_error(error: E) -> Self {
+            Err(error)
+        }
+    }
+
+    /// The next item of a pinned stream (for `yield_from!` in an async generator).
+    pub async fn next<S: futures_core::Stream + ?Sized>(
+        stream: &mut std::pin::Pin<&mut S>,
+    ) -> Option<S::Item> {
+        std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await
+    }
 }

@@ -1,0 +1,509 @@
+//! Generators: lazy iterators and streams written as straight-line code that yields.
+//!
+//! # Design
+//!
+//! Stable Rust has no coroutines, but it has `async` blocks, which are compiled to the
+//! same state machines. A generator's body is made into an `async` block that is handed a
+//! [`Co`] (its yielder); `yield_!(v)` becomes `co.yield_(v).await`. The yield future
+//! stores `v` in the generator's own slot and is pending once; whoever polls the body sees
+//! the pending poll, takes the value from the slot and hands it out. The next poll
+//! resumes the body just after the yield.
+//!
+//! - [`Generator`] (a sync `Iterator`) polls its body with a no-op waker: the body awaits
+//!   nothing but its yields (the macros reject `.await` in a sync generator), so a pending
+//!   poll always comes with a value, and `next` never blocks.
+//! - [`AsyncGenerator`] (a `Stream`) polls its body with the consumer's waker: a pending
+//!   poll with a value in the slot is a yield, without one it is a real `.await` inside
+//!   the body, and the stream is pending too.
+//!
+//! ## Invariants
+//!
+//! 1. Each generator has its own slot, shared only with its own body's [`Co`] (an `Arc`):
+//!    no thread-local or global slot, so generators nested in each other, moved across
+//!    threads between items, or polled inside another generator's body cannot see each
+//!    other's values (the class of bug async-stream's thread-local slot had).
+//! 2. At most one value is in the slot: the body is suspended at the yield that put it
+//!    there until the value has been taken.
+//! 3. The body is dropped as soon as it finishes, when the generator is closed, and when
+//!    the generator is dropped: its locals' destructors run then.
+//! 4. Nothing here is `unsafe`.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use futures_core::Stream;
+
+/// The slot a body's yields fill and its generator empties.
+struct Slot<T>(Mutex<Option<T>>);
+
+impl<T> Slot<T> {
+    fn put(&self, value: T) {
+        let previous = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(value);
+        debug_assert!(
+            previous.is_none(),
+            "a generator's slot holds one value at most"
+        );
+    }
+
+    fn take(&self) -> Option<T> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+/// The yielder a generator's body is given: what `yield_!(v)` calls.
+///
+/// Created by the generator, one per generator; not something to create by hand except
+/// with [`Generator::new`] or [`AsyncGenerator::new`].
+pub struct Co<T> {
+    slot: Arc<Slot<T>>,
+}
+
+impl<T> Co<T> {
+    /// Hands `value` out of the generator; resumes when the next item is asked for.
+    /// What `yield_!(value)` expands to, with `.await`.
+    pub fn yield_(&self, value: T) -> Yield<'_, T> {
+        Yield {
+            co: self,
+            value: Some(value),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Co<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Co").finish_non_exhaustive()
+    }
+}
+
+/// A yield: pending once, with its value in the generator's slot.
+///
+/// This `struct` is created by [`Co::yield_`].
+#[must_use = "a yield does nothing unless it is `.await`ed"]
+pub struct Yield<'a, T> {
+    co: &'a Co<T>,
+    value: Option<T>,
+}
+
+impl<T> Unpin for Yield<'_, T> {}
+
+impl<T> Future for Yield<'_, T> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        match self.value.take() {
+            Some(value) => {
+                self.co.slot.put(value);
+                Poll::Pending
+            }
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Yield<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Yield")
+            .field("yielded", &self.value.is_none())
+            .finish()
+    }
+}
+
+type Body<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// What both kinds of generator hold: the suspended body, its slot, a peeked item.
+struct Core<'a, T> {
+    /// `None` once the body has finished or the generator was closed.
+    body: Option<Body<'a>>,
+    slot: Arc<Slot<T>>,
+    /// An item taken from the body by `done()`, returned by the next `next`.
+    peeked: Option<T>,
+}
+
+impl<'a, T: Send + 'a> Core<'a, T> {
+    fn new<F, B>(body: F) -> Self
+    where
+        F: FnOnce(Co<T>) -> B,
+        B: Future<Output = ()> + Send + 'a,
+    {
+        let slot = Arc::new(Slot(Mutex::new(None)));
+        let co = Co {
+            slot: Arc::clone(&slot),
+        };
+        Core {
+            body: Some(Box::pin(body(co))),
+            slot,
+            peeked: None,
+        }
+    }
+
+    /// Runs the body to its next yield (`Ready(Some)`), its end (`Ready(None)`), or, for an
+    /// async body, an `.await` that is not ready (`Pending`).
+    fn resume(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if let Some(item) = self.peeked.take() {
+            return Poll::Ready(Some(item));
+        }
+        let Some(body) = &mut self.body else {
+            return Poll::Ready(None);
+        };
+        match body.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                // Finished: its locals are dropped now, not when the generator is.
+                self.body = None;
+                Poll::Ready(self.slot.take())
+            }
+            Poll::Pending => match self.slot.take() {
+                Some(item) => Poll::Ready(Some(item)),
+                None => Poll::Pending,
+            },
+        }
+    }
+
+    fn close(&mut self) {
+        self.body = None;
+        self.peeked = None;
+        self.slot.take();
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let peeked = usize::from(self.peeked.is_some());
+        if self.body.is_none() {
+            (peeked, Some(peeked))
+        } else {
+            (peeked, None)
+        }
+    }
+}
+
+/// A lazy iterator whose items a body yields: what a sync `#[generator] fn` returns, and
+/// what `iter! { … }` evaluates to.
+///
+/// Nothing runs until the first [`next`](Iterator::next); each `next` runs the body to its
+/// next `yield_!`. Dropping the generator (or [`close`](Generator::close)) stops the body
+/// where it is suspended and drops its locals. `'a` is what the body borrows (`'static`
+/// when it owns everything).
+///
+/// ```
+/// use goscope::{Generator, generator, yield_};
+///
+/// #[generator]
+/// fn countdown(from: u32) -> Generator<u32> {
+///     let mut n = from;
+///     while n > 0 {
+///         yield_!(n);
+///         n -= 1;
+///     }
+/// }
+///
+/// assert_eq!(countdown(3).collect::<Vec<_>>(), [3, 2, 1]);
+/// ```
+pub struct Generator<'a, T> {
+    core: Core<'a, T>,
+}
+
+impl<'a, T: Send + 'a> Generator<'a, T> {
+    /// A generator whose body is the `async` block `body` returns when given the yielder:
+    /// what the macros expand to. The body must not await anything but its yields.
+    ///
+    /// ```
+    /// let squares = goscope::Generator::new(|co| async move {
+    ///     for i in 1..=3u32 {
+    ///         co.yield_(i * i).await;
+    ///     }
+    /// });
+    /// assert_eq!(squares.collect::<Vec<_>>(), [1, 4, 9]);
+    /// ```
+    pub fn new<F, B>(body: F) -> Self
+    where
+        F: FnOnce(Co<T>) -> B,
+        B: Future<Output = ()> + Send + 'a,
+    {
+        Generator {
+            core: Core::new(body),
+        }
+    }
+
+    /// Whether the generator has no more items. Runs the body to its next yield if it must
+    /// to know; that item is kept, and is the next one [`next`](Iterator::next) returns.
+    ///
+    /// ```
+    /// let mut g = goscope::iter! { yield 1; };
+    /// assert!(!g.done());
+    /// assert_eq!(g.next(), Some(1));
+    /// assert!(g.done());
+    /// ```
+    pub fn done(&mut self) -> bool {
+        if self.core.peeked.is_some() {
+            return false;
+        }
+        match self.next() {
+            Some(item) => {
+                self.core.peeked = Some(item);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Ends the generator now: the body is dropped where it is suspended (its locals'
+    /// destructors run) and every later `next` returns `None`.
+    pub fn close(&mut self) {
+        self.core.close();
+    }
+}
+
+impl<'a, T: Send + 'a> Iterator for Generator<'a, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        let mut cx = Context::from_waker(Waker::noop());
+        match self.core.resume(&mut cx) {
+            Poll::Ready(item) => item,
+            Poll::Pending => panic!(
+                "a sync generator's body awaited something other than its own yields; \
+                 make it an `async fn` returning `AsyncGenerator<T>` (or `stream!`)"
+            ),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.core.size_hint()
+    }
+}
+
+impl<'a, T: Send + 'a> std::iter::FusedIterator for Generator<'a, T> {}
+
+impl<T> fmt::Debug for Generator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Generator")
+            .field("finished", &self.core.body.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A lazy stream whose items a body yields, and whose body may `.await`: what an
+/// `async` `#[generator] fn` returns, and what `stream! { … }` evaluates to.
+///
+/// Nothing runs until the stream is first polled. Dropping it (or
+/// [`close`](AsyncGenerator::close)) stops the body where it is suspended — in the middle
+/// of an `.await`, that await is cancelled — and drops its locals.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use futures_util::StreamExt;
+/// use goscope::{AsyncGenerator, generator, yield_};
+///
+/// #[generator]
+/// async fn pages(count: u32) -> AsyncGenerator<String> {
+///     for page in 1..=count {
+///         tokio::task::yield_now().await; // a simulated fetch
+///         yield_!(format!("page {page}"));
+///     }
+/// }
+///
+/// let all: Vec<String> = pages(2).collect().await;
+/// assert_eq!(all, ["page 1", "page 2"]);
+/// # }
+/// ```
+pub struct AsyncGenerator<'a, T> {
+    core: Core<'a, T>,
+}
+
+impl<'a, T: Send + 'a> AsyncGenerator<'a, T> {
+    /// A stream whose body is the `async` block `body` returns when given the yielder:
+    /// what the macros expand to.
+    pub fn new<F, B>(body: F) -> Self
+    where
+        F: FnOnce(Co<T>) -> B,
+        B: Future<Output = ()> + Send + 'a,
+    {
+        AsyncGenerator {
+            core: Core::new(body),
+        }
+    }
+
+    /// The next item, or `None` at the end (as `StreamExt::next`).
+    pub async fn next(&mut self) -> Option<T> {
+        std::future::poll_fn(|cx| self.core.resume(cx)).await
+    }
+
+    /// Whether the stream has no more items. Runs the body to its next yield if it must to
+    /// know; that item is kept, and is the next one returned.
+    pub async fn done(&mut self) -> bool {
+        if self.core.peeked.is_some() {
+            return false;
+        }
+        match self.next().await {
+            Some(item) => {
+                self.core.peeked = Some(item);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Ends the stream now: the body is dropped where it is suspended (an `.await` in
+    /// progress is cancelled, its locals' destructors run) and every later poll returns
+    /// `None`.
+    pub fn close(&mut self) {
+        self.core.close();
+    }
+}
+
+impl<'a, T: Send + 'a> Stream for AsyncGenerator<'a, T> {
+    type Item = T;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.core.resume(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.core.size_hint()
+    }
+}
+
+impl<T> Unpin for AsyncGenerator<'_, T> {}
+
+impl<T> fmt::Debug for AsyncGenerator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncGenerator")
+            .field("finished", &self.core.body.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Yields a value from the body of a `#[generator]` fn: `yield_!(value)`.
+///
+/// An expression of type `()`, so it works anywhere in the body — loops, `match` arms,
+/// `if let`, nested blocks — but not inside a closure, an `async` block or a nested fn
+/// there (those are not the generator's body: move the yield out, or collect first).
+/// Outside a generator it is a compile error. Inside `iter! { … }` and `stream! { … }` the
+/// bare `yield value;` does the same.
+///
+/// ```
+/// use goscope::{Generator, generator, yield_};
+///
+/// #[generator]
+/// fn evens(limit: u32) -> Generator<u32> {
+///     for n in 0..limit {
+///         match n % 2 {
+///             0 => yield_!(n),
+///             _ => {}
+///         }
+///     }
+/// }
+///
+/// assert_eq!(evens(7).collect::<Vec<_>>(), [0, 2, 4, 6]);
+/// ```
+#[macro_export]
+macro_rules! yield_ {
+    (@__goscope $co:ident, $value:expr $(,)?) => {
+        $co.yield_($value).await
+    };
+    (@__goscope $co:ident $(,)?) => {
+        ::core::compile_error!("`yield_!` needs a value: `yield_!(v)`")
+    };
+    (@__goscope_reported $($tokens:tt)*) => {
+        ()
+    };
+    ($($tokens:tt)*) => {
+        ::core::compile_error!(
+            "`yield_!` can only be used in the body of a `#[generator]` fn (for a block, \
+             `iter! { … }` or `stream! { … }` take the bare `yield v;`)"
+        )
+    };
+}
+
+/// Yields every item of another generator, iterator (in a sync generator) or stream (in
+/// an async generator): `yield_from!(source)`.
+///
+/// ```
+/// use goscope::{Generator, generator, yield_, yield_from};
+///
+/// #[generator]
+/// fn framed(inner: Vec<&'static str>) -> Generator<&'static str> {
+///     yield_!("begin");
+///     yield_from!(inner);
+///     yield_!("end");
+/// }
+///
+/// assert_eq!(framed(vec!["a", "b"]).collect::<Vec<_>>(), ["begin", "a", "b", "end"]);
+/// ```
+#[macro_export]
+macro_rules! yield_from {
+    (@__goscope $co:ident, sync, $source:expr $(,)?) => {
+        for item in $source {
+            $co.yield_(item).await;
+        }
+    };
+    (@__goscope $co:ident, async, $source:expr $(,)?) => {{
+        let mut source = ::core::pin::pin!($source);
+        while let ::core::option::Option::Some(item) =
+            $crate::__private::generator::next(&mut source).await
+        {
+            $co.yield_(item).await;
+        }
+    }};
+    (@__goscope_reported $($tokens:tt)*) => {
+        ()
+    };
+    ($($tokens:tt)*) => {
+        ::core::compile_error!(
+            "`yield_from!` can only be used in the body of a `#[generator]` fn, `iter!` or \
+             `stream!`"
+        )
+    };
+}
+
+/// A [`Generator`] (a lazy iterator) from a block with the bare `yield v;`: the block
+/// captures what it uses like a `move` closure.
+///
+/// ```
+/// let limit = 10;
+/// let evens = goscope::iter! {
+///     for i in 0..limit {
+///         if i % 2 == 0 {
+///             yield i;
+///         }
+///     }
+/// };
+/// assert_eq!(evens.collect::<Vec<_>>(), [0, 2, 4, 6, 8]);
+/// ```
+#[macro_export]
+macro_rules! iter {
+    ($($tokens:tt)*) => {
+        $crate::__private::iter_impl!(($crate) $($tokens)*)
+    };
+}
+
+/// An [`AsyncGenerator`] (a lazy stream) from a block that may `.await`, with the bare
+/// `yield v;`: the block captures what it uses like a `move` closure.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use futures_util::StreamExt;
+///
+/// let ticks = goscope::stream! {
+///     for n in 1..=3 {
+///         tokio::time::sleep(Duration::from_secs(1)).await;
+///         yield n;
+///     }
+/// };
+/// assert_eq!(ticks.collect::<Vec<_>>().await, [1, 2, 3]);
+/// # }
+/// ```
+#[macro_export]
+macro_rules! stream {
+    ($($tokens:tt)*) => {
+        $crate::__private::stream_impl!(($crate) $($tokens)*)
+    };
+}
