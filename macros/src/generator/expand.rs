@@ -1,11 +1,11 @@
 //! `#[generator]`, `iter!` and `stream!` output.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::{Lifetime, Stmt, Type};
+use syn::{Lifetime, ReturnType, Stmt, Type};
 
 use super::Block;
 use super::parse::{GeneratorFn, Kind};
@@ -32,32 +32,46 @@ pub(crate) fn expand_fn(generator: GeneratorFn) -> TokenStream {
     let co = rewriter.co().clone();
 
     // The generator borrows what its arguments borrow: a written lifetime is kept; an
-    // elided one becomes `'_` if an argument borrows, else `'static`.
+    // elided one becomes the arguments' one lifetime (`'_` for elided borrows, the name
+    // of a single named one), else `'static`. The user's own path to the type is kept,
+    // so its import stays used.
     let lifetime = lifetime.unwrap_or_else(|| {
-        let borrows = item.sig.inputs.iter().any(|input| match input {
-            syn::FnArg::Receiver(r) => match &r.kind {
-                syn::ReceiverKind::Reference(..) => true,
-                syn::ReceiverKind::Typed(_, ty) => has_borrow(ty),
-                _ => false,
-            },
-            syn::FnArg::Typed(t) => has_borrow(&t.ty),
-        }) || item.sig.generics.lifetimes().next().is_some();
-        Lifetime::new(
-            if borrows { "'_" } else { "'static" },
-            item.sig.output.span(),
-        )
+        let mut found = Borrows::default();
+        for input in &item.sig.inputs {
+            match input {
+                syn::FnArg::Receiver(r) => match &r.kind {
+                    syn::ReceiverKind::Reference(_, lifetime, _) => {
+                        found.reference(lifetime.as_ref())
+                    }
+                    syn::ReceiverKind::Typed(_, ty) => {
+                        syn::visit::Visit::visit_type(&mut found, ty)
+                    }
+                    _ => {}
+                },
+                syn::FnArg::Typed(t) => syn::visit::Visit::visit_type(&mut found, &t.ty),
+            }
+        }
+        let name = match (found.elided, found.named.as_slice()) {
+            (false, []) => "'static".to_owned(),
+            (false, [one]) => one.clone(),
+            _ => "'_".to_owned(),
+        };
+        Lifetime::new(&name, item.sig.output.span())
     });
-    let (generator_type, krate) = (
-        if sync {
-            quote!(Generator)
-        } else {
-            quote!(AsyncGenerator)
-        },
-        quote!(::goscope),
-    );
-    let output_span = item.sig.output.span();
-    let ty = quote_spanned!(output_span=> #krate::#generator_type<#lifetime, #item_type>);
-    item.sig.output = syn::parse2(quote!(-> #ty)).expect("a return type");
+    let generator_type = if sync {
+        quote!(Generator)
+    } else {
+        quote!(AsyncGenerator)
+    };
+    let krate = quote!(::goscope);
+    if let ReturnType::Type(_, ty) = &mut item.sig.output
+        && let Type::Path(path) = &mut **ty
+        && let Some(last) = path.path.segments.last_mut()
+    {
+        last.arguments = syn::PathArguments::AngleBracketed(
+            syn::parse2(quote!(<#lifetime, #item_type>)).expect("generic arguments"),
+        );
+    }
     item.sig.asyncness = None;
     let errors = std::mem::take(&mut rewriter.errors);
     let block = &item.block;
@@ -95,20 +109,44 @@ pub(crate) fn expand_fn(generator: GeneratorFn) -> TokenStream {
     quote!(#item)
 }
 
-/// Whether a type mentions a reference or a lifetime.
-fn has_borrow(ty: &Type) -> bool {
-    struct Finder(bool);
-    impl syn::visit::Visit<'_> for Finder {
-        fn visit_type_reference(&mut self, _: &syn::TypeReference) {
-            self.0 = true;
-        }
-        fn visit_lifetime(&mut self, _: &Lifetime) {
-            self.0 = true;
+/// The lifetimes a fn's arguments borrow with: elided ones (`&T`, `'_`) and named ones
+/// other than `'static`.
+#[derive(Default)]
+struct Borrows {
+    elided: bool,
+    named: Vec<String>,
+}
+
+impl Borrows {
+    fn reference(&mut self, lifetime: Option<&Lifetime>) {
+        match lifetime {
+            None => self.elided = true,
+            Some(l) => self.lifetime(l),
         }
     }
-    let mut finder = Finder(false);
-    syn::visit::Visit::visit_type(&mut finder, ty);
-    finder.0
+
+    fn lifetime(&mut self, lifetime: &Lifetime) {
+        match lifetime.ident.to_string().as_str() {
+            "static" => {}
+            "_" => self.elided = true,
+            _ => {
+                let name = lifetime.to_string();
+                if !self.named.contains(&name) {
+                    self.named.push(name);
+                }
+            }
+        }
+    }
+}
+
+impl syn::visit::Visit<'_> for Borrows {
+    fn visit_type_reference(&mut self, r: &syn::TypeReference) {
+        self.reference(r.lifetime.as_ref());
+        syn::visit::visit_type(self, &r.elem);
+    }
+    fn visit_lifetime(&mut self, lifetime: &Lifetime) {
+        self.lifetime(lifetime);
+    }
 }
 
 /// An item type whose last path segment is `Result`: `?` works in the body.
