@@ -145,6 +145,7 @@ fn early_break_stops_the_producer() {
     assert_eq!(seen, [0, 1, 2, 3]);
     assert_eq!(drops.get(), 1);
     let mut g = counted(steps.clone(), 1_000);
+    #[allow(clippy::while_let_on_iterator)] // the `while let` form is what is tested
     while let Some(v) = g.next() {
         if v == 9 {
             break;
@@ -257,6 +258,7 @@ fn yields_in_match_arms_if_let_and_nested_blocks() {
 fn flatten_twice(inner: Vec<u32>) -> Generator<u32> {
     // A generator driven inside another generator's body: each has its own slot.
     let mut first = counted(Counter::default(), 2);
+    #[allow(clippy::while_let_on_iterator)] // polled by hand, from inside this body
     while let Some(v) = first.next() {
         yield_!(v + 100);
     }
