@@ -27,6 +27,7 @@ pub(crate) fn expand_fn(generator: GeneratorFn) -> TokenStream {
         item_type,
     } = generator;
     let sync = kind == Kind::Sync;
+    let mentions = super::rewrite::mention(&super::rewrite::our_macro_paths(&item.block));
     let mut rewriter = Rewriter::new(Body::Fn { sync });
     rewriter.visit_block_mut(&mut item.block);
     let co = rewriter.co().clone();
@@ -102,8 +103,9 @@ pub(crate) fn expand_fn(generator: GeneratorFn) -> TokenStream {
     };
     if let Err(error) = errors.finish(()) {
         let signature = &item.sig;
+        let (attrs, vis) = (&item.attrs, &item.vis);
         let error = error.into_compile_error();
-        return quote!(#signature { #error ::core::unreachable!() });
+        return quote!(#(#attrs)* #vis #signature { #error #mentions ::core::unreachable!() });
     }
     item.block = syn::parse2(quote!({ #new })).expect("a block");
     quote!(#item)

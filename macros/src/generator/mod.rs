@@ -28,11 +28,24 @@ pub(crate) enum Block {
 pub(crate) fn generator(args: TokenStream, item: TokenStream) -> TokenStream {
     match parse::parse(args, item.clone()) {
         Ok(generator) => expand::expand_fn(generator),
-        Err(error) => {
-            let mut tokens = item;
-            tokens.extend(error.into_compile_error());
-            tokens
-        }
+        Err(error) => match syn::parse2::<syn::ItemFn>(item.clone()) {
+            // A fn with a wrong signature: its signature, made valid enough not to cascade,
+            // with a body of the errors.
+            Ok(item) => {
+                let mentions = rewrite::mention(&rewrite::our_macro_paths(&item.block));
+                let signature = parse::quiet_signature(item.sig);
+                let (attrs, vis) = (&item.attrs, &item.vis);
+                let error = error.into_compile_error();
+                quote::quote! {
+                    #(#attrs)* #vis #signature { #error #mentions ::core::unreachable!() }
+                }
+            }
+            Err(_) => {
+                let mut tokens = item;
+                tokens.extend(error.into_compile_error());
+                tokens
+            }
+        },
     }
 }
 

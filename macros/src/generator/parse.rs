@@ -60,10 +60,7 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Generat
     let Some((name, lifetime, item_type)) = generator_type(ty) else {
         return Err(syn::Error::new_spanned(
             ty,
-            format!(
-                "`#[generator]` cannot return `{}`; {SHAPE}",
-                quote::quote!(#ty)
-            ),
+            format!("`#[generator]` cannot return this type; {SHAPE}"),
         ));
     };
     let kind = match (name.as_str(), item.sig.asyncness) {
@@ -134,4 +131,18 @@ fn item_span(item: &syn::Item) -> proc_macro2::Span {
         syn::Item::Static(s) => s.static_token.span,
         other => other.span(),
     }
+}
+
+/// A rejected generator fn's signature, made to compile around the error: not `async`, and
+/// a `Generator<T>`/`AsyncGenerator<T>` return type given the lifetime it lacks.
+pub(crate) fn quiet_signature(mut sig: syn::Signature) -> syn::Signature {
+    sig.asyncness = None;
+    if let ReturnType::Type(_, ty) = &mut sig.output
+        && let Some((_, None, item_type)) = generator_type(ty)
+        && let Type::Path(path) = &mut **ty
+        && let Some(last) = path.path.segments.last_mut()
+    {
+        last.arguments = PathArguments::AngleBracketed(syn::parse_quote!(<'static, #item_type>));
+    }
+    sig
 }

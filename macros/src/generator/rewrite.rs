@@ -3,7 +3,7 @@
 //! that say what to do instead.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Ident, Macro};
@@ -185,4 +185,32 @@ impl VisitMut for Rewriter {
         }
         self.within("a nested fn", |this| visit_mut::visit_item_mut(this, item));
     }
+}
+
+/// The paths of the `yield_!`/`yield_from!` invocations in a body, as written: a rejected
+/// generator's error body mentions them again (expanding to nothing), so that the user's
+/// `use goscope::yield_;` is not reported unused on top of the real error.
+pub(crate) fn our_macro_paths(block: &syn::Block) -> Vec<syn::Path> {
+    struct Paths(Vec<syn::Path>);
+    impl syn::visit::Visit<'_> for Paths {
+        fn visit_macro(&mut self, mac: &Macro) {
+            let written = mac.path.to_token_stream().to_string();
+            if our_macro(mac).is_some()
+                && !self
+                    .0
+                    .iter()
+                    .any(|p| p.to_token_stream().to_string() == written)
+            {
+                self.0.push(mac.path.clone());
+            }
+        }
+    }
+    let mut paths = Paths(Vec::new());
+    syn::visit::Visit::visit_block(&mut paths, block);
+    paths.0
+}
+
+/// `path!(@__goscope_reported);` for each path: mentions that expand to nothing.
+pub(crate) fn mention(paths: &[syn::Path]) -> TokenStream {
+    quote!(#(#paths!(@__goscope_reported);)*)
 }

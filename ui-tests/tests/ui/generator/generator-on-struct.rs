@@ -1,0 +1,8 @@
+use goscope::generator;
+
+#[generator]
+struct Numbers {
+    max: u32,
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+fn main() {
+    let _g: goscope::Generator<u32> = goscope::iter! {
+        yield;
+    };
+}
