@@ -26,34 +26,73 @@
 //!    there until the value has been taken.
 //! 3. The body is dropped as soon as it finishes, when the generator is closed, and when
 //!    the generator is dropped: its locals' destructors run then.
-//! 4. Nothing here is `unsafe`.
+//! 4. The slot is an `UnsafeCell` handed between its one writer and its one reader by an
+//!    atomic flag (see `Slot`); that is the only `unsafe`, and a loom model checks it.
 
+use crate::sync::{Arc, AtomicBool, Ordering, UnsafeCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
 
-/// The slot a body's yields fill and its generator empties.
-struct Slot<T>(Mutex<Option<T>>);
+/// The slot a body's yields fill and its generator empties: one value at most, handed over
+/// by a flag.
+///
+/// There is one writer, the generator's [`Co`] (its `yield_` takes `&mut self`, and the
+/// `Co` is not `Clone`), and one reader, the generator (through `&mut self`). The writer
+/// stores only while the flag says empty and then sets it (`Release`); the reader takes
+/// only while it says full (`Acquire`) and then clears it (`Release`). So the two never
+/// touch the value at the same time, even if a body sends its `Co` to another thread —
+/// which a plain `Mutex` would also allow, at four atomic read-modify-writes an item
+/// where this needs none.
+struct Slot<T> {
+    full: AtomicBool,
+    value: UnsafeCell<Option<T>>,
+}
+
+// SAFETY: the value is only reached under the flag protocol above (one writer through
+// `&mut Co`, one reader through `&mut` generator, each touching the value only while the
+// flag hands it to them), so sharing `&Slot` between the two threads cannot race on it;
+// the value itself moves between threads, hence `T: Send`. Exercised under loom by
+// `loom::slot_hands_values_across_threads`.
+unsafe impl<T: Send> Sync for Slot<T> {}
 
 impl<T> Slot<T> {
-    fn put(&self, value: T) {
-        let previous = self
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .replace(value);
-        debug_assert!(
-            previous.is_none(),
-            "a generator's slot holds one value at most"
-        );
+    fn new() -> Self {
+        Slot {
+            full: AtomicBool::new(false),
+            value: UnsafeCell::new(None),
+        }
+    }
+
+    /// Stores `value`, or gives it back if the last one has not been taken yet.
+    fn put(&self, value: T) -> Result<(), T> {
+        if self.full.load(Ordering::Acquire) {
+            return Err(value);
+        }
+        // SAFETY: the flag is clear, so the reader is not touching the value (it reads
+        // only while the flag is set) and will not until the store below; we are the
+        // only writer (`&mut Co`).
+        self.value
+            .with_mut(|value_ptr| unsafe { *value_ptr = Some(value) });
+        self.full.store(true, Ordering::Release);
+        Ok(())
     }
 
     fn take(&self) -> Option<T> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+        if !self.full.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: the flag is set, so the writer has finished its write (`Acquire` pairs
+        // with its `Release`) and will not write again until we clear it; we are the only
+        // reader (`&mut` generator).
+        let value = self
+            .value
+            .with_mut(|value_ptr| unsafe { (*value_ptr).take() });
+        self.full.store(false, Ordering::Release);
+        value
     }
 }
 
@@ -68,7 +107,7 @@ pub struct Co<T> {
 impl<T> Co<T> {
     /// Hands `value` out of the generator; resumes when the next item is asked for.
     /// What `yield_!(value)` expands to, with `.await`.
-    pub fn yield_(&self, value: T) -> Yield<'_, T> {
+    pub fn yield_(&mut self, value: T) -> Yield<'_, T> {
         Yield {
             co: self,
             value: Some(value),
@@ -87,7 +126,7 @@ impl<T> fmt::Debug for Co<T> {
 /// This `struct` is created by [`Co::yield_`].
 #[must_use = "a yield does nothing unless it is `.await`ed"]
 pub struct Yield<'a, T> {
-    co: &'a Co<T>,
+    co: &'a mut Co<T>,
     value: Option<T>,
 }
 
@@ -99,7 +138,11 @@ impl<T> Future for Yield<'_, T> {
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
         match self.value.take() {
             Some(value) => {
-                self.co.slot.put(value);
+                if let Err(value) = self.co.slot.put(value) {
+                    // The last value is still there (only a hand-driven body can get
+                    // here): keep this one and try again at the next poll.
+                    self.value = Some(value);
+                }
                 Poll::Pending
             }
             None => Poll::Ready(()),
@@ -132,7 +175,7 @@ impl<'a, T: Send + 'a> Core<'a, T> {
         F: FnOnce(Co<T>) -> B,
         B: Future<Output = ()> + Send + 'a,
     {
-        let slot = Arc::new(Slot(Mutex::new(None)));
+        let slot = Arc::new(Slot::new());
         let co = Co {
             slot: Arc::clone(&slot),
         };
@@ -212,7 +255,7 @@ impl<'a, T: Send + 'a> Generator<'a, T> {
     /// what the macros expand to. The body must not await anything but its yields.
     ///
     /// ```
-    /// let squares = goscope::Generator::new(|co| async move {
+    /// let squares = goscope::Generator::new(|mut co| async move {
     ///     for i in 1..=3u32 {
     ///         co.yield_(i * i).await;
     ///     }
@@ -506,4 +549,47 @@ macro_rules! stream {
     ($($tokens:tt)*) => {
         $crate::__private::stream_impl!(($crate) $($tokens)*)
     };
+}
+
+/// Loom model of the slot's handover (run by `.ci/run`: `RUSTFLAGS="--cfg goscope_loom"
+/// cargo test -p goscope --lib --release loom`).
+#[cfg(all(test, goscope_loom))]
+mod loom {
+    use super::*;
+
+    /// A body that sent its `Co` to another thread yields two values while the generator
+    /// takes them: loom checks every interleaving for a race on the value, and that both
+    /// arrive, in order.
+    #[test]
+    fn slot_hands_values_across_threads() {
+        ::loom::model(|| {
+            let slot = Arc::new(Slot::new());
+            let mut co = Co {
+                slot: Arc::clone(&slot),
+            };
+            let writer = ::loom::thread::spawn(move || {
+                let mut cx = Context::from_waker(Waker::noop());
+                for v in 0..2u32 {
+                    let mut yielded = co.yield_(v);
+                    // Pending until the value is stored (it waits while the slot is full).
+                    loop {
+                        assert!(Pin::new(&mut yielded).poll(&mut cx).is_pending());
+                        if yielded.value.is_none() {
+                            break;
+                        }
+                        ::loom::thread::yield_now();
+                    }
+                }
+            });
+            let mut got = Vec::new();
+            while got.len() < 2 {
+                match slot.take() {
+                    Some(v) => got.push(v),
+                    None => ::loom::thread::yield_now(),
+                }
+            }
+            writer.join().unwrap();
+            assert_eq!(got, [0, 1]);
+        });
+    }
 }

@@ -24,3 +24,25 @@ pub(crate) fn yield_now() {
     #[cfg(goscope_loom)]
     loom::thread::yield_now();
 }
+
+/// A cell for data handed between two owners by an atomic flag (the generator's slot):
+/// std's, or loom's under `--cfg goscope_loom`, which checks every access for races.
+#[cfg(goscope_loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// std's `UnsafeCell` with loom's access API.
+#[cfg(not(goscope_loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(goscope_loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) fn new(value: T) -> Self {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Runs `f` with a pointer to the contents; the caller keeps the aliasing rules.
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}

@@ -99,7 +99,7 @@ pub(crate) fn expand_fn(generator: GeneratorFn) -> TokenStream {
         quote!(#block)
     };
     let new = quote! {
-        #krate::#generator_type::new(move |#co: #krate::Co<#item_type>| async move { #body })
+        #krate::#generator_type::new(move |mut #co: #krate::Co<#item_type>| async move { #body })
     };
     if let Err(error) = errors.finish(()) {
         let signature = &item.sig;
@@ -182,6 +182,6 @@ pub(crate) fn expand_block(kind: Block, input: TokenStream) -> syn::Result<Token
     };
     let stmts: Vec<&Stmt> = stmts.iter().collect();
     Ok(quote! {
-        #krate::#generator::new(move |#co: #krate::Co<_>| async move { #(#stmts)* })
+        #krate::#generator::new(move |mut #co: #krate::Co<_>| async move { #(#stmts)* })
     })
 }
