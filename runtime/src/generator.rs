@@ -188,9 +188,10 @@ impl<'a, T: Send + 'a> Core<'a, T> {
 
     /// Runs the body to its next yield (`Ready(Some)`), its end (`Ready(None)`), or, for an
     /// async body, an `.await` that is not ready (`Pending`).
+    #[inline]
     fn resume(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if let Some(item) = self.peeked.take() {
-            return Poll::Ready(Some(item));
+        if self.peeked.is_some() {
+            return Poll::Ready(self.peeked.take());
         }
         let Some(body) = &mut self.body else {
             return Poll::Ready(None);
