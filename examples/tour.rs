@@ -1,5 +1,6 @@
 //! A tour of goscope: start tasks, await them, get a panic back as a value, cancel one,
-//! fire and forget with the panic hook; channels, select, scopes, all! and race!.
+//! fire and forget with the panic hook; channels, select, scopes, all! and race!,
+//! generators.
 //!
 //! Run: `cargo run --example tour`
 
@@ -228,7 +229,44 @@ async fn main() -> Result<(), Error> {
         .map(|r| r.as_ref().map_or_else(|e| e.to_string(), |v| v.to_string()))
         .collect();
     println!("    settle kept every outcome: {summary:?}");
+
+    // 11. Generators: a body that yields becomes a lazy iterator (or, `async`, a stream).
+    let mut firsts = fibonacci().take(8);
+    let first_eight: Vec<u64> = firsts.by_ref().collect();
+    println!("11. the first Fibonacci numbers, computed on demand: {first_eight:?}");
+    let evens: Vec<u32> = goscope::iter! {
+        for n in 0..10u32 {
+            if n % 2 == 0 {
+                yield n;
+            }
+        }
+    }
+    .collect();
+    println!("    iter! with a bare yield: {evens:?}");
+    let mut stream = paged(3);
+    let mut pages = Vec::new();
+    while let Some(page) = stream.next().await {
+        pages.push(page);
+    }
+    println!("    an async generator fetched {pages:?}");
     Ok(())
+}
+
+#[goscope::generator]
+fn fibonacci() -> goscope::Generator<u64> {
+    let (mut a, mut b) = (0u64, 1u64);
+    loop {
+        goscope::yield_!(a);
+        (a, b) = (b, a + b);
+    }
+}
+
+#[goscope::generator]
+async fn paged(count: u32) -> goscope::AsyncGenerator<String> {
+    for page in 1..=count {
+        tokio::time::sleep(Duration::from_millis(1)).await; // a simulated request
+        goscope::yield_!(format!("page {page}"));
+    }
 }
 
 async fn after_ms(ms: u64, what: &'static str) -> &'static str {
