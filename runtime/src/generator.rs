@@ -158,12 +158,42 @@ impl<T> fmt::Debug for Yield<'_, T> {
     }
 }
 
-type Body<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+/// A body and the step that runs it to its next yield, compiled together for each body
+/// type: the one indirect call an item costs lands in code where the body's poll and the
+/// slot's handover are inlined into each other.
+trait Resume<T>: Send {
+    /// Runs the body to its next yield (`Ready(Some)`), its end (`Ready(None)`), or an
+    /// `.await` that is not ready (`Pending`).
+    fn resume(self: Pin<&mut Self>, slot: &Slot<T>, cx: &mut Context<'_>) -> Poll<Option<T>>;
+}
+
+pin_project_lite::pin_project! {
+    struct Driven<B> {
+        #[pin]
+        body: B,
+    }
+}
+
+impl<T, B: Future<Output = ()> + Send> Resume<T> for Driven<B> {
+    #[inline]
+    fn resume(self: Pin<&mut Self>, slot: &Slot<T>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        match self.project().body.poll(cx) {
+            // Finished (a value cannot be waiting: a yield is pending once it stores one).
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => match slot.take() {
+                Some(item) => Poll::Ready(Some(item)),
+                None => Poll::Pending,
+            },
+        }
+    }
+}
+
+type Body<'a, T> = Pin<Box<dyn Resume<T> + 'a>>;
 
 /// What both kinds of generator hold: the suspended body, its slot, a peeked item.
 struct Core<'a, T> {
     /// `None` once the body has finished or the generator was closed.
-    body: Option<Body<'a>>,
+    body: Option<Body<'a, T>>,
     slot: Arc<Slot<T>>,
     /// An item taken from the body by `done()`, returned by the next `next`.
     peeked: Option<T>,
@@ -180,7 +210,7 @@ impl<'a, T: Send + 'a> Core<'a, T> {
             slot: Arc::clone(&slot),
         };
         Core {
-            body: Some(Box::pin(body(co))),
+            body: Some(Box::pin(Driven { body: body(co) })),
             slot,
             peeked: None,
         }
@@ -196,16 +226,13 @@ impl<'a, T: Send + 'a> Core<'a, T> {
         let Some(body) = &mut self.body else {
             return Poll::Ready(None);
         };
-        match body.as_mut().poll(cx) {
-            Poll::Ready(()) => {
+        match body.as_mut().resume(&self.slot, cx) {
+            Poll::Ready(None) => {
                 // Finished: its locals are dropped now, not when the generator is.
                 self.body = None;
-                Poll::Ready(self.slot.take())
+                Poll::Ready(None)
             }
-            Poll::Pending => match self.slot.take() {
-                Some(item) => Poll::Ready(Some(item)),
-                None => Poll::Pending,
-            },
+            other => other,
         }
     }
 
