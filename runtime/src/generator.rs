@@ -16,6 +16,11 @@
 //!   poll with a value in the slot is a yield, without one it is a real `.await` inside
 //!   the body, and the stream is pending too.
 //!
+//! The body is boxed, so that `Generator<T>` is one type users can name whatever the body;
+//! the box holds the body together with the step that polls it and takes the value (a
+//! private `Resume` trait, implemented per body type), so an item costs one indirect call
+//! into code where the poll and the handover are inlined together.
+//!
 //! ## Invariants
 //!
 //! 1. Each generator has its own slot, shared only with its own body's [`Co`] (an `Arc`):
