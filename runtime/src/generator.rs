@@ -661,7 +661,7 @@ mod tests {
         assert_eq!(words.collect::<Vec<_>>(), ["x", "y", "z"]);
         // Dropped with a value in flight and the body suspended.
         let mut g = Generator::new(|mut co| async move {
-            let _keep = vec![1u8; 8];
+            let _keep = String::from("a local with a destructor");
             co.yield_(Box::new(1)).await;
             co.yield_(Box::new(2)).await;
         });
