@@ -4,7 +4,8 @@
 //!   (spawn, then `join_next` until empty) vs `scope!` with `s.spawn` (the handles
 //!   dropped; the scope waits for every child).
 //! - `scope_local_10k`: 10,000 children that borrow a shared slice, polled in the calling
-//!   task: `FuturesUnordered` vs `scope!` with `s.spawn_local`.
+//!   task: `FuturesUnordered` (no per-child result), `FuturesUnordered` with a oneshot
+//!   handle per child (what `spawn_local` gives, by hand) vs `scope!` with `s.spawn_local`.
 //! - `scope_cancel_1k`: the first error among 1,000 pending siblings, from the failing
 //!   child's start to the scope's return (every sibling cancelled and dropped): a
 //!   `JoinSet` whose failure aborts the rest (`abort_all`, then drain) vs `scope!`.
@@ -96,6 +97,32 @@ fn local_10k(c: &mut Criterion) {
                     Ok(sum)
                 });
                 assert_eq!(out.unwrap(), N * (N - 1) / 2);
+            })
+        })
+    });
+    group.bench_function("FuturesUnordered + oneshot handles", |b| {
+        b.iter(|| {
+            in_runtime(&rt, async {
+                // What `spawn_local` gives, by hand: each child's own result through a
+                // handle the caller awaits in order, while the set polls the children.
+                let data: Vec<u64> = (0..N).collect();
+                let mut handles = Vec::with_capacity(data.len());
+                let mut set: FuturesUnordered<_> = data
+                    .iter()
+                    .map(|v| {
+                        let (tx, rx) = tokio::sync::oneshot::channel();
+                        handles.push(rx);
+                        async move {
+                            let _ = tx.send(std::hint::black_box(*v));
+                        }
+                    })
+                    .collect();
+                while set.next().await.is_some() {}
+                let mut sum = 0;
+                for h in handles {
+                    sum += h.await.unwrap();
+                }
+                assert_eq!(sum, N * (N - 1) / 2);
             })
         })
     });
