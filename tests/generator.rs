@@ -3,39 +3,17 @@
 //! million items without allocating.
 #![deny(unused_imports)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use goscope::{AsyncGenerator, Generator, generator, yield_, yield_from};
-use goscope_tests::DropSignal;
+use goscope_tests::{DropSignal, allocations};
 use tokio::time::{Instant, sleep};
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; it only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: the caller's contract is passed on as it is.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: goscope_tests::Counting = goscope_tests::Counting;
 
 /// Counts what ran: body steps, drops.
 #[derive(Clone, Default)]
@@ -332,12 +310,13 @@ fn a_million_items_without_allocating() {
         }
     };
     assert_eq!(g.next(), Some(0));
-    let before = ALLOCATIONS.with(Cell::get);
-    let mut sum = 0u64;
-    for _ in 0..1_000_000 {
-        sum += g.next().unwrap();
-    }
-    let allocated = ALLOCATIONS.with(Cell::get) - before;
+    let (sum, allocated) = allocations(|| {
+        let mut sum = 0u64;
+        for _ in 0..1_000_000 {
+            sum += g.next().unwrap();
+        }
+        sum
+    });
     assert_eq!(sum, (1..=1_000_000u64).sum());
     assert_eq!(allocated, 0, "steady state: no allocation per item");
 }
@@ -426,4 +405,23 @@ async fn an_async_generator_moves_between_tasks() {
         .await
         .unwrap();
     assert_eq!(rest, [2, 3]);
+}
+
+#[tokio::test]
+async fn closing_an_async_generator_runs_its_drop_glue() {
+    let (tx, mut rx) = tokio::sync::oneshot::channel();
+    let mut s = goscope::stream! {
+        let _signal = DropSignal(Some(tx));
+        let mut n = 0u32;
+        loop {
+            yield n;
+            n += 1;
+        }
+    };
+    assert_eq!(s.next().await, Some(0));
+    assert!(rx.try_recv().is_err(), "suspended, not dropped");
+    s.close();
+    assert_eq!(rx.await, Ok(()), "close() dropped the body's locals");
+    assert_eq!(s.next().await, None);
+    assert!(s.done().await);
 }

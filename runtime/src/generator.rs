@@ -242,6 +242,14 @@ impl<'a, T: Send + 'a> Core<'a, T> {
         }
     }
 
+    /// `done()`'s end: keeps the item it took (the next one returned, since `resume` hands
+    /// out a kept item first); whether there was none.
+    fn keep(&mut self, next: Option<T>) -> bool {
+        let finished = next.is_none();
+        self.peeked = next;
+        finished
+    }
+
     fn close(&mut self) {
         self.body = None;
         self.peeked = None;
@@ -316,16 +324,8 @@ impl<'a, T: Send + 'a> Generator<'a, T> {
     /// assert!(g.done());
     /// ```
     pub fn done(&mut self) -> bool {
-        if self.core.peeked.is_some() {
-            return false;
-        }
-        match self.next() {
-            Some(item) => {
-                self.core.peeked = Some(item);
-                false
-            }
-            None => true,
-        }
+        let next = self.next();
+        self.core.keep(next)
     }
 
     /// Ends the generator now: the body is dropped where it is suspended (its locals'
@@ -414,16 +414,8 @@ impl<'a, T: Send + 'a> AsyncGenerator<'a, T> {
     /// Whether the stream has no more items. Runs the body to its next yield if it must to
     /// know; that item is kept, and is the next one returned.
     pub async fn done(&mut self) -> bool {
-        if self.core.peeked.is_some() {
-            return false;
-        }
-        match self.next().await {
-            Some(item) => {
-                self.core.peeked = Some(item);
-                false
-            }
-            None => true,
-        }
+        let next = self.next().await;
+        self.core.keep(next)
     }
 
     /// Ends the stream now: the body is dropped where it is suspended (an `.await` in

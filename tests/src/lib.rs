@@ -125,3 +125,37 @@ impl Probe {
 pub fn idle<T>() -> (goscope::chan::Sender<T>, goscope::chan::Receiver<T>) {
     goscope::chan::bounded(0)
 }
+
+/// A global allocator that counts each thread's allocations, for tests that assert an
+/// operation allocates nothing (or once). A test binary installs it with
+/// `#[global_allocator] static GLOBAL: goscope_tests::Counting = goscope_tests::Counting;`
+/// and measures with [`allocations`]; counting per thread keeps the runtime's other
+/// threads out of the figure.
+#[derive(Debug)]
+pub struct Counting;
+
+std::thread_local! {
+    static ALLOCATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; it only counts.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's contract is passed on as it is.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+/// Runs `f`; its output and how many allocations this thread made meanwhile (counted only
+/// where [`Counting`] is the global allocator).
+pub fn allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    let before = ALLOCATIONS.with(std::cell::Cell::get);
+    let out = f();
+    (out, ALLOCATIONS.with(std::cell::Cell::get) - before)
+}

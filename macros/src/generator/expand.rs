@@ -27,7 +27,6 @@ pub(crate) fn expand_fn(generator: GeneratorFn) -> TokenStream {
         item_type,
     } = generator;
     let sync = kind == Kind::Sync;
-    let mentions = super::rewrite::mention(&super::rewrite::our_macro_paths(&item.block));
     let mut rewriter = Rewriter::new(Body::Fn { sync });
     rewriter.visit_block_mut(&mut item.block);
     let co = rewriter.co().clone();
@@ -69,9 +68,7 @@ pub(crate) fn expand_fn(generator: GeneratorFn) -> TokenStream {
         && let Type::Path(path) = &mut **ty
         && let Some(last) = path.path.segments.last_mut()
     {
-        last.arguments = syn::PathArguments::AngleBracketed(
-            syn::parse2(quote!(<#lifetime, #item_type>)).expect("generic arguments"),
-        );
+        last.arguments = super::parse::generator_arguments(lifetime, item_type.clone());
     }
     item.sig.asyncness = None;
     let errors = std::mem::take(&mut rewriter.errors);
@@ -101,14 +98,17 @@ pub(crate) fn expand_fn(generator: GeneratorFn) -> TokenStream {
     let new = quote! {
         #krate::#generator_type::new(move |mut #co: #krate::Co<#item_type>| async move { #body })
     };
-    if let Err(error) = errors.finish(()) {
-        let signature = &item.sig;
-        let (attrs, vis) = (&item.attrs, &item.vis);
-        let error = error.into_compile_error();
-        return quote!(#(#attrs)* #vis #signature { #error #mentions ::core::unreachable!() });
-    }
-    item.block = syn::parse2(quote!({ #new })).expect("a block");
-    quote!(#item)
+    let body = match errors.finish(()) {
+        Ok(()) => new,
+        Err(error) => {
+            // The body's `yield_!` paths, mentioned again, keep the user's import used.
+            let mentions = super::rewrite::mention(&super::rewrite::our_macro_paths(&item.block));
+            let error = error.into_compile_error();
+            quote!(#error #mentions ::core::unreachable!())
+        }
+    };
+    let (attrs, vis, signature) = (&item.attrs, &item.vis, &item.sig);
+    quote!(#(#attrs)* #vis #signature { #body })
 }
 
 /// The lifetimes a fn's arguments borrow with: elided ones (`&T`, `'_`) and named ones

@@ -142,7 +142,23 @@ pub(crate) fn quiet_signature(mut sig: syn::Signature) -> syn::Signature {
         && let Type::Path(path) = &mut **ty
         && let Some(last) = path.path.segments.last_mut()
     {
-        last.arguments = PathArguments::AngleBracketed(syn::parse_quote!(<'static, #item_type>));
+        let lifetime = Lifetime::new("'static", item_type.span());
+        last.arguments = generator_arguments(lifetime, item_type);
     }
     sig
+}
+
+/// `<'lifetime, ItemType>`, built directly (no re-parse that could fail).
+pub(crate) fn generator_arguments(lifetime: Lifetime, item_type: Type) -> PathArguments {
+    PathArguments::AngleBracketed(syn::AngleBracketedGenericArguments {
+        colon2_token: None,
+        lt_token: Default::default(),
+        args: [
+            GenericArgument::Lifetime(lifetime),
+            GenericArgument::Type(item_type),
+        ]
+        .into_iter()
+        .collect(),
+        gt_token: Default::default(),
+    })
 }

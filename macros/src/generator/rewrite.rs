@@ -155,7 +155,7 @@ impl VisitMut for Rewriter {
                             let tokens: TokenStream = quote_spanned! {span=>
                                 #co.yield_(#value).await
                             };
-                            *expr = syn::parse2(tokens).expect("a method call and an await");
+                            *expr = Expr::Verbatim(tokens);
                         }
                     },
                 }
