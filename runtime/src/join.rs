@@ -253,11 +253,19 @@ where
 }
 
 pin_project! {
-    /// A future of `settle`: each poll under `catch_unwind`.
-    struct Settled<F> {
+    /// A future of `settle` (and of the helpers that keep a slot per item): each poll
+    /// under `catch_unwind`; a panic is captured, reported to the hook, and is the output.
+    pub(crate) struct Settled<F> {
         #[pin]
         fut: F,
         at: &'static Location<'static>,
+    }
+}
+
+impl<F> Settled<F> {
+    /// `fut`, with its panics captured as spawned at `at`.
+    pub(crate) fn new(fut: F, at: &'static Location<'static>) -> Self {
+        Settled { fut, at }
     }
 }
 

@@ -6,6 +6,7 @@ mod block_on;
 pub mod chan;
 mod error;
 mod generator;
+pub mod helpers;
 mod join;
 mod panic;
 pub mod scope;
@@ -20,6 +21,10 @@ pub mod __private;
 
 pub use error::Error;
 pub use generator::{AsyncGenerator, Co, Generator, Yield};
+pub use helpers::{
+    Limiter, Pool, RateLimiter, WaitGroup, for_each, go_for_each, map, map_stream,
+    map_stream_unordered, retry, try_for_each, try_map,
+};
 pub use join::{Timeout, all, race, race_ok, settle, timeout, try_all};
 pub use panic::{PanicError, PanicLocation, clear_panic_hook, set_panic_hook};
 pub use scope::cancelled;

@@ -80,7 +80,7 @@ tokio::task_local! {
     /// polls its body and local children, and for the whole life of its `'static`
     /// children's tasks. A new scope's token is a child of it, so cancelling a scope
     /// cancels every scope nested in it, at any depth, with no token passed by hand.
-    static CURRENT: CancellationToken;
+    pub(crate) static CURRENT: CancellationToken;
 }
 
 /// Resolves when the scope the calling code runs in is cancelled (its first failure, its
