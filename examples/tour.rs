@@ -249,6 +249,53 @@ async fn main() -> Result<(), Error> {
         pages.push(page);
     }
     println!("    an async generator fetched {pages:?}");
+
+    // 12. Helpers: bounded fan-out in parallel tasks, retry with backoff, a worker pool.
+    let users = vec!["ada", "grace", "linus", "barbara", "ken"];
+    let greetings = goscope::map(users, 3, |user| async move {
+        tokio::time::sleep(Duration::from_millis(1)).await; // notify `user`
+        format!("hi {user}")
+    })
+    .await?;
+    println!("12. map notified 5 users, at most 3 at a time: {greetings:?}");
+    let outcomes = goscope::try_for_each(1..=4u32, 2, |job| async move {
+        if job == 3 {
+            Err(Error::TimedOut(Duration::from_millis(job.into())))
+        } else {
+            Ok(())
+        }
+    })
+    .await;
+    println!("    try_for_each kept a slot per job: {outcomes:?}");
+    let mut log = Vec::new();
+    let page = goscope::retry(|attempt| async move {
+        if attempt < 3 {
+            Err(format!("attempt {attempt} failed"))
+        } else {
+            Ok("the page")
+        }
+    })
+    .attempts(4)
+    .delay(Duration::from_millis(2))
+    .notify(|e, _, next| log.push(format!("{e}, retrying in {next:?}")))
+    .await;
+    println!("    retry got {page:?} after: {log:?}");
+    let pool = goscope::Pool::new(10);
+    let mut jobs = Vec::new();
+    for n in 1..=20u64 {
+        jobs.push(
+            pool.submit(async move { n * n })
+                .await
+                .expect("the pool is open"),
+        );
+    }
+    pool.close();
+    pool.wait().await;
+    let mut sum = 0;
+    for job in jobs {
+        sum += job.await?;
+    }
+    println!("    a pool of 10 workers summed 20 squares: {sum}");
     Ok(())
 }
 
