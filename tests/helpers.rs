@@ -57,6 +57,16 @@ impl Gauge {
     fn started(&self) -> usize {
         self.started.load(Ordering::SeqCst)
     }
+    /// Lets the runtime drop aborted tasks (their drop is asynchronous): yields until no
+    /// call is in progress, a bounded number of times.
+    async fn drained(&self) {
+        for _ in 0..100 {
+            if self.now() == 0 {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
 }
 
 fn ms(n: u64) -> Duration {
@@ -252,12 +262,7 @@ async fn dropping_map_cancels_every_item() {
     assert!(out.is_err());
     tokio::task::yield_now().await;
     // The aborted workers are dropped by the runtime: wait for it (bounded).
-    for _ in 0..100 {
-        if gauge.now() == 0 {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    gauge.drained().await;
     assert_eq!(gauge.started(), 3);
     assert_eq!(gauge.now(), 0);
 }
@@ -399,12 +404,7 @@ async fn dropping_the_go_for_each_handle_cancels_the_rest() {
     tokio::time::sleep(ms(10)).await;
     assert_eq!(gauge.now(), 2);
     drop(handle);
-    for _ in 0..100 {
-        if gauge.now() == 0 {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    gauge.drained().await;
     assert_eq!(gauge.now(), 0);
     tokio::time::sleep(ms(5_000)).await;
     assert_eq!(
@@ -503,12 +503,7 @@ async fn dropping_the_stream_cancels_its_items() {
         });
     assert_eq!(out.next().await.unwrap().unwrap(), 0);
     drop(out);
-    for _ in 0..100 {
-        if gauge.now() == 0 {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    gauge.drained().await;
     assert_eq!(gauge.now(), 0);
 }
 
@@ -935,4 +930,35 @@ fn done_more_than_add_panics() {
     wg.add(1);
     wg.done();
     wg.done();
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_a_running_pool_job_stops_it_and_what_it_started() {
+    let pool = Pool::new(1);
+    let gauge = Gauge::default();
+    let g = gauge.clone();
+    let job = pool
+        .submit(async move {
+            let out: Result<(), Error> = scope!(|s| {
+                s.spawn(async move {
+                    let _in = g.enter();
+                    std::future::pending::<()>().await;
+                    Ok(())
+                });
+                Ok(())
+            });
+            out
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(ms(1)).await;
+    assert_eq!(gauge.now(), 1);
+    job.cancel();
+    assert!(matches!(job.await, Err(Error::Cancelled)));
+    // The scope nested in the job was dropped with it, and its child with the scope.
+    gauge.drained().await;
+    assert_eq!(gauge.now(), 0);
+    // The worker goes on with the next job.
+    let next = pool.submit(async { 7 }).await.unwrap();
+    assert_eq!(next.await.unwrap(), 7);
 }

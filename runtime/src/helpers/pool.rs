@@ -132,9 +132,7 @@ impl Pool {
             progress: Notify::new(),
         });
         let (queue, jobs) = crate::chan::bounded(capacity);
-        let workers = (0..n)
-            .map(|_| crate::go(work(jobs.clone(), Arc::clone(&shared))))
-            .collect();
+        let workers = (0..n).map(|_| crate::go(work(jobs.clone()))).collect();
         Pool {
             queue,
             shared,
@@ -189,6 +187,7 @@ impl Pool {
         let cell = Box::new(JobCell {
             fut,
             cancelled: cancel.clone().cancelled_owned(),
+            token: cancel.clone(),
             ticket: Ticket {
                 result: Some(result),
                 seq: self.shared.register(),
@@ -270,12 +269,13 @@ impl fmt::Debug for Pool {
 }
 
 /// A worker: runs jobs until the queue is closed and drained.
-async fn work(jobs: Receiver<Box<dyn Job>>, shared: Arc<Shared>) {
+async fn work(jobs: Receiver<Box<dyn Job>>) {
     while let Some(job) = jobs.recv().await {
+        // The job's own token is the current one while it runs: `goscope::cancelled()`
+        // and scopes nested in the job see its cancellation (and the pool's).
+        let token = job.token();
         let job: Pin<Box<dyn Job>> = Box::into_pin(job);
-        crate::scope::CURRENT
-            .scope(shared.token.clone(), RunJob(job))
-            .await;
+        crate::scope::CURRENT.scope(token, RunJob(job)).await;
     }
 }
 
@@ -287,6 +287,8 @@ trait Job: Send {
     fn poll_job(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
     /// The job, not yet started, for a submission that was refused.
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
+    /// The job's cancellation token (a child of the pool's).
+    fn token(&self) -> CancellationToken;
 }
 
 /// Polls a pinned job to its end.
@@ -333,6 +335,7 @@ pin_project_lite::pin_project! {
         fut: F,
         #[pin]
         cancelled: WaitForCancellationFutureOwned,
+        token: CancellationToken,
         ticket: Ticket<F::Output>,
         at: &'static Location<'static>,
     }
@@ -366,6 +369,10 @@ where
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
         self
+    }
+
+    fn token(&self) -> CancellationToken {
+        self.token.clone()
     }
 }
 
