@@ -962,3 +962,18 @@ async fn cancelling_a_running_pool_job_stops_it_and_what_it_started() {
     let next = pool.submit(async { 7 }).await.unwrap();
     assert_eq!(next.await.unwrap(), 7);
 }
+
+#[tokio::test]
+async fn the_only_worker_of_a_pool_survives_a_panicking_job() {
+    hook::install();
+    let pool = Pool::new(1);
+    let broken = pool
+        .submit(async { panic!("helpers: the only worker's job") })
+        .await
+        .unwrap();
+    let next = pool.submit(async { "still working" }).await.unwrap();
+    let panic = broken.await.unwrap_err().into_panic().unwrap();
+    assert_eq!(panic.message(), Some("helpers: the only worker's job"));
+    assert_eq!(next.await.unwrap(), "still working");
+    assert_eq!(hook::seen_message("helpers: the only worker's job"), 1);
+}
