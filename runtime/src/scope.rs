@@ -80,7 +80,10 @@ tokio::task_local! {
     /// polls its body and local children, and for the whole life of its `'static`
     /// children's tasks. A new scope's token is a child of it, so cancelling a scope
     /// cancels every scope nested in it, at any depth, with no token passed by hand.
-    static CURRENT: CancellationToken;
+    ///
+    /// Shared (`Arc`): it is set around every poll of a `'static` child, and cloning a
+    /// token takes its tree's lock.
+    static CURRENT: Arc<CancellationToken>;
 }
 
 /// Resolves when the scope the calling code runs in is cancelled (its first failure, its
@@ -104,7 +107,7 @@ tokio::task_local! {
 /// # }
 /// ```
 pub async fn cancelled() {
-    match CURRENT.try_with(CancellationToken::clone) {
+    match CURRENT.try_with(|token| CancellationToken::clone(token)) {
         Ok(token) => token.cancelled_owned().await,
         Err(_) => std::future::pending().await,
     }
@@ -168,6 +171,9 @@ struct Mailbox<E> {
     /// The first `'static` child failure: its order and how to take its error.
     first: Mutex<Option<(u64, TakeStaticError<E>)>>,
     supervise: std::sync::atomic::AtomicBool,
+    /// The scope's token, for its `'static` children: whether they may start, what they
+    /// cancel on failure, and `CURRENT` while they are polled.
+    token: Arc<CancellationToken>,
 }
 
 impl<E> Mailbox<E> {
@@ -197,8 +203,9 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         panic::install_process_hook();
         // Nested in another scope (anywhere below it): cancelled with it.
         let token = CURRENT
-            .try_with(CancellationToken::child_token)
+            .try_with(|token| token.child_token())
             .unwrap_or_default();
+        let shared = Arc::new(token.clone());
         Scope {
             inner: Arc::new(Inner {
                 token,
@@ -214,6 +221,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                     order: std::sync::atomic::AtomicU64::new(0),
                     first: Mutex::new(None),
                     supervise: std::sync::atomic::AtomicBool::new(false),
+                    token: shared,
                 }),
                 slots: None,
                 supervise: false,
@@ -275,11 +283,10 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         E: From<Error>,
     {
         let cancel = match kind {
-            Kind::Local => Cancel::Flag {
+            Kind::Polled => Cancel::Flag {
                 cancelled: AtomicBool::new(false),
                 waker: AtomicWaker::new(),
             },
-            Kind::Static => Cancel::Abort(std::sync::OnceLock::new()),
             Kind::Watched => Cancel::Token(self.inner.token.child_token()),
         };
         let slot = Arc::new(Slot::new(cancel));
@@ -385,7 +392,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         E: From<Error>,
     {
         let at = Location::caller();
-        let (slot, theirs) = match self.new_slot(Kind::Local) {
+        let (slot, theirs) = match self.new_slot(Kind::Polled) {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
         };
@@ -453,7 +460,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         }
         let fut = fut.expect("the future is still there");
         let at = Location::caller();
-        let (slot, theirs) = match self.new_slot(Kind::Static) {
+        let (slot, theirs) = match self.new_slot(Kind::Polled) {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
         };
@@ -463,26 +470,27 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             fut,
             slot: Some(theirs),
             mailbox: Arc::clone(&self.inner.mailbox),
-            token: self.token(),
             admission: self.admission(),
             started: false,
             at,
         };
-        let abort = {
-            let mut tasks = self
-                .inner
-                .tasks
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            tasks.spawn(child)
+        let was_empty = {
+            let mut tasks = self.tasks();
+            let was_empty = tasks.is_empty();
+            // The handle cancels the task through its slot's flag, not by aborting it:
+            // the abort handle would need a once-cell in the slot (made before the task).
+            drop(tasks.spawn(child));
+            was_empty
         };
-        if let Cancel::Abort(handle) = &slot.cancel {
-            let _ = handle.set(abort);
-        }
-        // `run` polls the task set: make sure it looks at the new one.
-        let waker = self.state().waker.clone();
-        if let Some(waker) = waker {
-            waker.wake();
+        // `run` polls the task set. A set with tasks already wakes it when one of them
+        // finishes (its last poll saw them, and left its waker with the set), or `run`
+        // was woken when the set got its first and has not looked yet: only a first task
+        // needs a wake, for `run` to look at the set again.
+        if was_empty {
+            let waker = self.state().waker.clone();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
         }
         ScopedTask { slot }
     }
@@ -633,24 +641,22 @@ impl<T, E: From<Error>> Outcome<T, E> {
 /// The kinds of child, by how a handle cancels them.
 #[derive(Clone, Copy)]
 enum Kind {
-    /// `spawn_local`: polled by the scope.
-    Local,
-    /// `spawn`: a task of the scope's `JoinSet`.
-    Static,
+    /// `spawn_local` and `spawn`: a wrapper of ours polls the child's future, and checks
+    /// the flag.
+    Polled,
     /// A watched task: `spawn_blocking`, `adopt`.
     Watched,
 }
 
 /// How a child's handle cancels it.
 enum Cancel {
-    /// A local child: a flag its wrapper checks at every poll, and the wrapper's waker.
-    /// (The scope itself cancels local children by dropping them: they need no token.)
+    /// A local or `'static` child: a flag its wrapper checks at every poll, and the
+    /// wrapper's waker. (The scope itself cancels local children by dropping them, and
+    /// `'static` ones by aborting its `JoinSet`: they need no token.)
     Flag {
         cancelled: AtomicBool,
         waker: AtomicWaker,
     },
-    /// A `'static` child: its task, aborted.
-    Abort(std::sync::OnceLock<tokio::task::AbortHandle>),
     /// A watched task: a token of its own, a child of the scope's.
     Token(CancellationToken),
 }
@@ -690,12 +696,14 @@ impl<T, E> Slot<T, E> {
                 cancelled.store(true, Ordering::Release);
                 waker.wake();
             }
-            Cancel::Abort(handle) => {
-                if let Some(handle) = handle.get() {
-                    handle.abort();
-                }
-            }
             Cancel::Token(token) => token.cancel(),
+        }
+    }
+
+    /// Where the handle's `cancel` wakes a polled child's wrapper.
+    fn register(&self, waker: &Waker) {
+        if let Cancel::Flag { waker: cell, .. } = &self.cancel {
+            cell.register(waker);
         }
     }
 
@@ -703,7 +711,6 @@ impl<T, E> Slot<T, E> {
     fn is_cancelled(&self) -> bool {
         match &self.cancel {
             Cancel::Flag { cancelled, .. } => cancelled.load(Ordering::Acquire),
-            Cancel::Abort(_) => false,
             Cancel::Token(token) => token.is_cancelled(),
         }
     }
@@ -754,12 +761,7 @@ impl<T, E: From<Error>> Slot<T, E> {
 impl<T: Send + 'static, E: From<Error> + Send + 'static> Slot<T, E> {
     /// A `'static` child's outcome, from its own task: a failure goes to the mailbox
     /// (first one kept) and cancels the scope, unless it supervises.
-    fn settle_static(
-        self: Arc<Self>,
-        outcome: Outcome<T, E>,
-        mailbox: &Mailbox<E>,
-        token: &CancellationToken,
-    ) {
+    fn settle_static(self: Arc<Self>, outcome: Outcome<T, E>, mailbox: &Mailbox<E>) {
         match outcome {
             Outcome::Ok(value) => self.finish(Ok(value)),
             Outcome::Cancelled => self.finish(Err(Error::Cancelled.into())),
@@ -776,7 +778,7 @@ impl<T: Send + 'static, E: From<Error> + Send + 'static> Slot<T, E> {
                         *first = Some((order, Box::new(move || slot.take_error())));
                     }
                 }
-                token.cancel();
+                mailbox.token.cancel();
             }
         }
     }
@@ -877,10 +879,11 @@ impl Admission {
 
 pin_project_lite::pin_project! {
     /// A `spawn` child, as the task the scope's `JoinSet` runs: the child's future, its
-    /// handle's slot, its admission, and the scope's token (the task-local `CURRENT`
-    /// while it is polled, so that scopes nested in it find their parent). If the task is
-    /// aborted unfinished — even before its first poll — its drop settles the slot as
-    /// cancelled; a child cancelled before it started never starts.
+    /// handle's slot, its admission, and the scope's mailbox (whose token is the
+    /// task-local `CURRENT` while it is polled, so that scopes nested in it find their
+    /// parent). If the task is aborted unfinished — even before its first poll — its drop
+    /// settles the slot as cancelled; a child cancelled before it started never starts.
+    /// Its handle cancels it by the slot's flag, checked at every poll (the task ends).
     struct Static<F, T, E>
     where
         E: From<Error>,
@@ -890,7 +893,6 @@ pin_project_lite::pin_project! {
         // `None` once settled.
         slot: Option<Arc<Slot<T, E>>>,
         mailbox: Arc<Mailbox<E>>,
-        token: CancellationToken,
         admission: Admission,
         started: bool,
         at: &'static Location<'static>,
@@ -918,26 +920,38 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        if this.slot.is_none() {
+        let Some(slot) = this.slot.as_ref() else {
+            return Poll::Ready(());
+        };
+        // Cancelled by its handle (perhaps before it started): the task ends, and the
+        // drop settles the slot as cancelled.
+        if slot.is_cancelled() {
             return Poll::Ready(());
         }
-        std::task::ready!(this.admission.poll(cx));
-        if !*this.started {
-            if this.token.is_cancelled() {
-                // Cancelled before it started (perhaps while it waited for a slot): it
-                // never starts; the drop settles it as cancelled.
-                return Poll::Ready(());
-            }
+        let outcome = if this.admission.poll(cx).is_pending() {
+            Poll::Pending
+        } else if !*this.started && this.mailbox.token.is_cancelled() {
+            // The scope was cancelled before it started (perhaps while it waited for a
+            // slot): it never starts; the drop settles it as cancelled.
+            return Poll::Ready(());
+        } else {
             *this.started = true;
+            let (fut, at) = (this.fut, *this.at);
+            CURRENT.sync_scope(Arc::clone(&this.mailbox.token), || poll_caught(fut, cx, at))
+        };
+        match outcome {
+            Poll::Ready(outcome) => {
+                *this.admission = Admission::Free;
+                if let Some(slot) = this.slot.take() {
+                    slot.settle_static(outcome, this.mailbox);
+                }
+                Poll::Ready(())
+            }
+            Poll::Pending => {
+                slot.register(cx.waker());
+                Poll::Pending
+            }
         }
-        let (fut, at) = (this.fut, *this.at);
-        let outcome =
-            std::task::ready!(CURRENT.sync_scope(this.token.clone(), || poll_caught(fut, cx, at)));
-        *this.admission = Admission::Free;
-        if let Some(slot) = this.slot.take() {
-            slot.settle_static(outcome, this.mailbox, this.token);
-        }
-        Poll::Ready(())
     }
 }
 
@@ -1001,9 +1015,7 @@ where
                 Poll::Ready(())
             }
             Poll::Pending => {
-                if let Cancel::Flag { waker, .. } = &slot.cancel {
-                    waker.register(cx.waker());
-                }
+                slot.register(cx.waker());
                 Poll::Pending
             }
         }
@@ -1075,7 +1087,7 @@ where
             let unstarted = std::mem::take(&mut scope.state().pending);
             drop(unstarted);
         }
-        let locals = CURRENT.sync_scope(scope.token(), || {
+        let locals = CURRENT.sync_scope(Arc::clone(&scope.inner.mailbox.token), || {
             poll_all(scope, body.as_mut(), &mut output, &mut children, cx)
         });
         if body.is_some() && verdict.is_none() && scope.is_cancelled() {
