@@ -766,10 +766,19 @@ impl<T, E> Slot<T, E> {
         }
     }
 
-    /// Where the handle's `cancel` wakes a polled child's wrapper.
+    /// Where the handle's `cancel` wakes a polled child's wrapper (which checked the flag
+    /// before it polled the child: a `cancel` since then, which found no waker to wake,
+    /// is seen here).
     fn register(&self, waker: &Waker) {
-        if let Cancel::Flag { waker: cell, .. } = &self.cancel {
+        if let Cancel::Flag {
+            cancelled,
+            waker: cell,
+        } = &self.cancel
+        {
             cell.register(waker);
+            if cancelled.load(Ordering::Acquire) {
+                waker.wake_by_ref();
+            }
         }
     }
 
