@@ -1123,6 +1123,10 @@ impl<E: From<Error>> ScopeError for E {}
 ///
 /// What `scope!` expands to:
 /// `{ let s = Scope::new(); run(&s, async { body }).await }`.
+///
+/// # Panics
+///
+/// If `scope` has been run before (a scope is run once: `scope!` makes a new one).
 pub async fn run<'env, T, E, B>(scope: &Scope<'env, E>, body: B) -> Result<T, E>
 where
     B: Future<Output = Result<T, E>>,

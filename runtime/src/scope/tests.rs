@@ -163,3 +163,15 @@ fn a_local_child_that_wakes_itself_does_not_starve_the_body() {
     let spins = out.unwrap();
     assert!((1..10).contains(&spins), "{spins} spins");
 }
+
+#[test]
+fn a_scope_is_run_once() {
+    let rt = runtime();
+    let scope = Scope::<Error>::new();
+    let first: Result<(), Error> = rt.block_on(run(&scope, async { Ok(()) }));
+    first.unwrap();
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(run(&scope, async { Ok::<(), Error>(()) }))
+    }));
+    assert!(again.is_err(), "a second run of the same scope panics");
+}
