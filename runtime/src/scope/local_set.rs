@@ -237,6 +237,11 @@ pub(super) struct Queue<'env> {
     waker: AtomicWaker,
 }
 
+// A panic cannot leave the queue half-updated (pushes and takes are whole, under the lock,
+// and run no user code there; `AtomicWaker` keeps its own state consistent): without this,
+// its `AtomicWaker`'s `UnsafeCell` would make `Scope` lose `UnwindSafe`, which it had.
+impl std::panic::RefUnwindSafe for Queue<'_> {}
+
 struct Ready<'env> {
     nodes: VecDeque<Arc<dyn Polled + 'env>>,
     /// The set is gone: no more pushes.

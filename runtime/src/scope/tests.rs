@@ -175,3 +175,12 @@ fn a_scope_is_run_once() {
     }));
     assert!(again.is_err(), "a second run of the same scope panics");
 }
+
+#[test]
+fn a_scope_and_its_handles_keep_their_auto_traits() {
+    fn unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
+    fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+    unwind_safe::<Scope<'static, Error>>();
+    send_sync_unpin::<Scope<'static, Error>>();
+    send_sync_unpin::<ScopedTask<u32, Error>>();
+}
