@@ -5,13 +5,15 @@
 //!
 //! A scope is a cheap handle (`Arc`) to shared state: a cancellation token, the children
 //! waiting to be started, the first failure. [`run`] polls, in the calling task, the
-//! body of the scope and every child in a `FuturesUnordered`:
+//! body of the scope and every local child, in a set of our own (below), and the watchers
+//! in a `FuturesUnordered`:
 //!
 //! - `spawn_local` children are futures in that set: they may borrow anything that
 //!   outlives the scope, and run concurrently with the body but not in parallel. Each is
-//!   one boxed wrapper (the future, a `limit` admission, the handle's slot) and needs no
-//!   token: the scope cancels its local children by dropping them (the wrapper's drop
-//!   settles the handle as cancelled), a handle by a flag the wrapper checks at every poll.
+//!   one allocation, a node of the set holding the future, its `limit` admission and the
+//!   handle's slot; it needs no token: the scope cancels its local children by dropping
+//!   their futures (which settles the handles as cancelled), a handle by a flag the node
+//!   checks at every poll.
 //! - `spawn` children are tasks in a `JoinSet` the scope owns, in parallel. Each task fills
 //!   its own result slot and reports its own failure (to a `'static` mailbox: the scope's
 //!   other state borrows `'env`); `run` polls the set until it is empty, and aborts it
@@ -37,6 +39,48 @@
 //! be a self-borrow the scope's destructor makes unsound without `unsafe`): it takes a
 //! clone, `let s = s.clone();`.
 //!
+//! ## The set of local children (`local_set`)
+//!
+//! A local child is one `Arc`'d node: a header (`queued`, its index in the set), the
+//! scope's ready queue (an `Arc`), the part its handle shares (the slot), and the child
+//! itself (the future, its admission, a clone of the scope) in an `UnsafeCell`, with a
+//! `live` flag. The handle holds the same `Arc`, seen as `dyn HasSlot<T, E>`; the set holds
+//! it as `dyn Polled`. That is what `FuturesUnordered` and tokio's `JoinSet` do (a task is
+//! a refcounted cell that is its own waker and is pushed to a ready queue when woken),
+//! with the result slot in the same allocation, and simpler: the ready queue is a
+//! `VecDeque` of `Arc`s behind a lock, taken whole by the set at each pass (no intrusive
+//! list), and the set's list of all its nodes is a `Vec` (each node knows its index).
+//!
+//! - Ownership: each node has exactly one `Owned`, made with it. Only the holder of the
+//!   `Owned` polls the child or drops it (`Polled::poll`, `Polled::drop_child`); dropping
+//!   the `Owned` drops the child, if still live (the handle is settled as cancelled
+//!   first). The `Owned` waits in the scope's `pending` list, then lives in the set's
+//!   `all` until the child finishes or the set is cleared or dropped. So the child is
+//!   touched by one owner at a time, never concurrently (the owner is `&mut`), and is
+//!   always dropped while the scope's `run` (or the scope, for a child never started)
+//!   still exists — before `'env` ends, unless that owner is leaked, and then the child
+//!   is leaked with it, never dropped late.
+//! - Pinning: the child lives in its node's allocation from creation to drop, never moved:
+//!   polled through `Pin::new_unchecked`, dropped in place (`ManuallyDrop::drop`, after
+//!   `live` is cleared, so a panicking destructor is not run twice).
+//! - Waking: the node's waker is the node (an `Arc` count: a raw waker whose vtable is per
+//!   node type). A wake sets `queued`; the one that set it pushes a clone of the node to
+//!   the ready queue and wakes `run`'s waker. The set clears `queued` (`swap`, acquiring
+//!   what the waker wrote) before each poll of the child, so a wake during or after the
+//!   poll queues it again. The ready queue is per scope and a scope is run once, so a node
+//!   in a queue belongs to the one set polling that queue. An entry whose child is no
+//!   longer live (finished, or dropped) is stale and skipped.
+//! - Lifetimes: a node may outlive `'env` (its handle, a waker held elsewhere, a queue
+//!   entry); after its child is dropped nothing in it borrows `'env` any more, and its
+//!   own drop drops only the slot (what the handle's type `ScopedTask<T, E>` carries) and
+//!   the queue, which the set closed and emptied when it was dropped (a later wake does
+//!   not push). That is why the handle may hold the node as `dyn HasSlot<T, E> + 'static`
+//!   (a lifetime erased with `unsafe`): through it only the slot is reached.
+//! - Fairness: the set polls at most as many children as it holds in one `poll` (and at
+//!   least one), then, if some are still ready, wakes `run` and returns `Pending`, as
+//!   `FuturesUnordered` does: a child that wakes itself cannot starve the body or the
+//!   other children. A child woken while the set is polling waits for the next batch.
+//!
 //! ## Invariants
 //!
 //! 1. `run` returns only when the body is done and the set of children is empty (nothing
@@ -59,6 +103,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, Location};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,14 +118,22 @@ use tokio_util::sync::CancellationToken;
 use crate::error::Error;
 use crate::panic;
 
-type Child<'env> = Pin<Box<dyn Future<Output = ()> + Send + 'env>>;
+mod local_set;
+
+use local_set::{LocalSet, Owned, Shares};
+
+/// A watcher of a blocking or adopted task, polled by the scope.
+type Watcher<'env> = Pin<Box<dyn Future<Output = ()> + Send + 'env>>;
 
 tokio::task_local! {
     /// The token of the innermost scope the running code belongs to: set while a scope
     /// polls its body and local children, and for the whole life of its `'static`
     /// children's tasks. A new scope's token is a child of it, so cancelling a scope
     /// cancels every scope nested in it, at any depth, with no token passed by hand.
-    pub(crate) static CURRENT: CancellationToken;
+    ///
+    /// Shared (`Arc`): it is set around every poll of a `'static` child, and cloning a
+    /// token takes its tree's lock.
+    pub(crate) static CURRENT: Arc<CancellationToken>;
 }
 
 /// Resolves when the scope the calling code runs in is cancelled (its first failure, its
@@ -104,7 +157,7 @@ tokio::task_local! {
 /// # }
 /// ```
 pub async fn cancelled() {
-    match CURRENT.try_with(CancellationToken::clone) {
+    match CURRENT.try_with(|token| CancellationToken::clone(token)) {
         Ok(token) => token.cancelled_owned().await,
         Err(_) => std::future::pending().await,
     }
@@ -135,13 +188,17 @@ struct Inner<'env, E> {
     supervise: bool,
     /// `timeout = d`: a deadline for the whole scope.
     timeout: Option<std::time::Duration>,
+    /// Where the local children's wakes go; the set of `run` polls it.
+    locals: Arc<local_set::Queue<'env>>,
+    /// `run` has started: a scope is run once (its set is the only one on `locals`).
+    ran: AtomicBool,
 }
 
 struct State<'env, E> {
     /// Local children spawned since `run` last looked.
-    pending: Vec<Child<'env>>,
+    pending: Vec<Owned<'env>>,
     /// Watchers (of blocking and adopted tasks) spawned since `run` last looked.
-    watchers: Vec<Child<'env>>,
+    watchers: Vec<Watcher<'env>>,
     /// `run`'s waker, to be told of new children.
     waker: Option<Waker>,
     primary: Primary<'env, E>,
@@ -168,6 +225,9 @@ struct Mailbox<E> {
     /// The first `'static` child failure: its order and how to take its error.
     first: Mutex<Option<(u64, TakeStaticError<E>)>>,
     supervise: std::sync::atomic::AtomicBool,
+    /// The scope's token, for its `'static` children: whether they may start, what they
+    /// cancel on failure, and `CURRENT` while they are polled.
+    token: Arc<CancellationToken>,
 }
 
 impl<E> Mailbox<E> {
@@ -197,8 +257,9 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         panic::install_process_hook();
         // Nested in another scope (anywhere below it): cancelled with it.
         let token = CURRENT
-            .try_with(CancellationToken::child_token)
+            .try_with(|token| token.child_token())
             .unwrap_or_default();
+        let shared = Arc::new(token.clone());
         Scope {
             inner: Arc::new(Inner {
                 token,
@@ -214,10 +275,13 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                     order: std::sync::atomic::AtomicU64::new(0),
                     first: Mutex::new(None),
                     supervise: std::sync::atomic::AtomicBool::new(false),
+                    token: shared,
                 }),
                 slots: None,
                 supervise: false,
                 timeout: None,
+                locals: local_set::Queue::new(),
+                ran: AtomicBool::new(false),
             }),
         }
     }
@@ -263,23 +327,20 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         })
     }
 
-    /// A new child's result slot (twice: the handle's and the child's), or, on a cancelled
-    /// scope, its handle already resolved to `Err(Error::Cancelled)`: nothing starts.
-    /// `kind`: how the child's handle cancels it.
+    /// A new `'static` or watched child's result slot (twice: the handle's and the
+    /// child's), or, on a cancelled scope, its handle already resolved to
+    /// `Err(Error::Cancelled)`: nothing starts. `kind`: how the child's handle cancels it.
     #[allow(clippy::type_complexity)]
     fn new_slot<T>(
         &self,
         kind: Kind,
     ) -> Result<(Arc<Slot<T, E>>, Arc<Slot<T, E>>), ScopedTask<T, E>>
     where
-        E: From<Error>,
+        T: Send + 'static,
+        E: From<Error> + 'static,
     {
         let cancel = match kind {
-            Kind::Local => Cancel::Flag {
-                cancelled: AtomicBool::new(false),
-                waker: AtomicWaker::new(),
-            },
-            Kind::Static => Cancel::Abort(std::sync::OnceLock::new()),
+            Kind::Polled => Cancel::flag(),
             Kind::Watched => Cancel::Token(self.inner.token.child_token()),
         };
         let slot = Arc::new(Slot::new(cancel));
@@ -339,14 +400,13 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `child` for `run` to poll (a local child, or a `watcher`), and wakes `run`.
-    fn push(&self, child: Child<'env>, watcher: bool) {
+    /// Queues a child for `run` to poll (a local child, or a watcher), and wakes `run`.
+    fn push(&self, child: Result<Owned<'env>, Watcher<'env>>) {
         let waker = {
             let mut state = self.state();
-            if watcher {
-                state.watchers.push(child);
-            } else {
-                state.pending.push(child);
+            match child {
+                Ok(local) => state.pending.push(local),
+                Err(watcher) => state.watchers.push(watcher),
             }
             state.waker.clone()
         };
@@ -384,22 +444,29 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         T: Send + 'env,
         E: From<Error>,
     {
-        let at = Location::caller();
-        let (slot, theirs) = match self.new_slot(Kind::Local) {
-            Ok(slots) => slots,
-            Err(cancelled) => return cancelled,
+        let cancelled = self.is_cancelled();
+        let child = Local {
+            fut,
+            scope: self.clone(),
+            admission: if cancelled {
+                Admission::Free
+            } else {
+                self.admission()
+            },
+            at: Location::caller(),
+            _result: PhantomData,
         };
-        self.push(
-            Box::pin(Local {
-                fut,
-                slot: Some(theirs),
-                scope: self.clone(),
-                admission: self.admission(),
-                at,
-            }),
-            false,
-        );
-        ScopedTask { slot }
+        // One allocation: the set's node, which holds the child and the handle's slot.
+        let (owned, node) = self.inner.locals.node(child, Slot::new(Cancel::flag()));
+        if cancelled {
+            // Nothing starts: dropping the child settles its handle as cancelled.
+            drop(owned);
+        } else {
+            self.push(Ok(owned));
+        }
+        ScopedTask {
+            slot: local_set::handle(node),
+        }
     }
 
     /// A `'static` child that runs in parallel, as a task on the Tokio runtime.
@@ -453,7 +520,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         }
         let fut = fut.expect("the future is still there");
         let at = Location::caller();
-        let (slot, theirs) = match self.new_slot(Kind::Static) {
+        let (slot, theirs) = match self.new_slot(Kind::Polled) {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
         };
@@ -463,26 +530,27 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             fut,
             slot: Some(theirs),
             mailbox: Arc::clone(&self.inner.mailbox),
-            token: self.token(),
             admission: self.admission(),
             started: false,
             at,
         };
-        let abort = {
-            let mut tasks = self
-                .inner
-                .tasks
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            tasks.spawn(child)
+        let was_empty = {
+            let mut tasks = self.tasks();
+            let was_empty = tasks.is_empty();
+            // The handle cancels the task through its slot's flag, not by aborting it:
+            // the abort handle would need a once-cell in the slot (made before the task).
+            drop(tasks.spawn(child));
+            was_empty
         };
-        if let Cancel::Abort(handle) = &slot.cancel {
-            let _ = handle.set(abort);
-        }
-        // `run` polls the task set: make sure it looks at the new one.
-        let waker = self.state().waker.clone();
-        if let Some(waker) = waker {
-            waker.wake();
+        // `run` polls the task set. A set with tasks already wakes it when one of them
+        // finishes (its last poll saw them, and left its waker with the set), or `run`
+        // was woken when the set got its first and has not looked yet: only a first task
+        // needs a wake, for `run` to look at the set again.
+        if was_empty {
+            let waker = self.state().waker.clone();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
         }
         ScopedTask { slot }
     }
@@ -574,31 +642,28 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         };
         let scope = self.clone();
         let slot_wait = self.slot(limited);
-        self.push(
-            Box::pin(async move {
-                let permit = match select(pin!(theirs.token().cancelled()), pin!(slot_wait)).await {
-                    Either::Left(_) => None,
-                    Either::Right((permit, _)) => Some(permit),
-                };
-                let Some(permit) = permit else {
-                    theirs.settle(Outcome::Cancelled, &scope);
-                    return;
-                };
-                let mut task = start();
-                let outcome = match select(pin!(theirs.token().cancelled()), &mut task).await {
-                    Either::Left(_) => {
-                        task.cancel();
-                        // Wait for it to stop: nothing outlives the scope.
-                        let _ = (&mut task).await;
-                        Outcome::Cancelled
-                    }
-                    Either::Right((result, _)) => outcome(result),
-                };
-                drop(permit);
-                theirs.settle(outcome, &scope);
-            }),
-            true,
-        );
+        self.push(Err(Box::pin(async move {
+            let permit = match select(pin!(theirs.token().cancelled()), pin!(slot_wait)).await {
+                Either::Left(_) => None,
+                Either::Right((permit, _)) => Some(permit),
+            };
+            let Some(permit) = permit else {
+                settle(&theirs, Outcome::Cancelled, &scope);
+                return;
+            };
+            let mut task = start();
+            let outcome = match select(pin!(theirs.token().cancelled()), &mut task).await {
+                Either::Left(_) => {
+                    task.cancel();
+                    // Wait for it to stop: nothing outlives the scope.
+                    let _ = (&mut task).await;
+                    Outcome::Cancelled
+                }
+                Either::Right((result, _)) => outcome(result),
+            };
+            drop(permit);
+            settle(&theirs, outcome, &scope);
+        })));
         ScopedTask { slot }
     }
 }
@@ -630,29 +695,36 @@ impl<T, E: From<Error>> Outcome<T, E> {
     }
 }
 
-/// The kinds of child, by how a handle cancels them.
+/// The kinds of child with a slot of their own, by how a handle cancels them. (A local
+/// child's slot is in its node, with a flag: `Cancel::flag`.)
 #[derive(Clone, Copy)]
 enum Kind {
-    /// `spawn_local`: polled by the scope.
-    Local,
-    /// `spawn`: a task of the scope's `JoinSet`.
-    Static,
+    /// `spawn`: the task's wrapper polls the child's future, and checks the flag.
+    Polled,
     /// A watched task: `spawn_blocking`, `adopt`.
     Watched,
 }
 
 /// How a child's handle cancels it.
 enum Cancel {
-    /// A local child: a flag its wrapper checks at every poll, and the wrapper's waker.
-    /// (The scope itself cancels local children by dropping them: they need no token.)
+    /// A local or `'static` child: a flag its wrapper checks at every poll, and the
+    /// wrapper's waker. (The scope itself cancels local children by dropping them, and
+    /// `'static` ones by aborting its `JoinSet`: they need no token.)
     Flag {
         cancelled: AtomicBool,
         waker: AtomicWaker,
     },
-    /// A `'static` child: its task, aborted.
-    Abort(std::sync::OnceLock<tokio::task::AbortHandle>),
     /// A watched task: a token of its own, a child of the scope's.
     Token(CancellationToken),
+}
+
+impl Cancel {
+    fn flag() -> Self {
+        Cancel::Flag {
+            cancelled: AtomicBool::new(false),
+            waker: AtomicWaker::new(),
+        }
+    }
 }
 
 /// Where a child's result waits for its handle.
@@ -690,12 +762,23 @@ impl<T, E> Slot<T, E> {
                 cancelled.store(true, Ordering::Release);
                 waker.wake();
             }
-            Cancel::Abort(handle) => {
-                if let Some(handle) = handle.get() {
-                    handle.abort();
-                }
-            }
             Cancel::Token(token) => token.cancel(),
+        }
+    }
+
+    /// Where the handle's `cancel` wakes a polled child's wrapper (which checked the flag
+    /// before it polled the child: a `cancel` since then, which found no waker to wake,
+    /// is seen here).
+    fn register(&self, waker: &Waker) {
+        if let Cancel::Flag {
+            cancelled,
+            waker: cell,
+        } = &self.cancel
+        {
+            cell.register(waker);
+            if cancelled.load(Ordering::Acquire) {
+                waker.wake_by_ref();
+            }
         }
     }
 
@@ -703,7 +786,6 @@ impl<T, E> Slot<T, E> {
     fn is_cancelled(&self) -> bool {
         match &self.cancel {
             Cancel::Flag { cancelled, .. } => cancelled.load(Ordering::Acquire),
-            Cancel::Abort(_) => false,
             Cancel::Token(token) => token.is_cancelled(),
         }
     }
@@ -713,6 +795,11 @@ impl<T, E> Slot<T, E> {
     }
 
     fn finish(&self, result: Result<T, E>) {
+        // Nothing to cancel any more: let go of the wrapper's waker (a local child's is
+        // its node, which holds this slot: keeping it would keep the node).
+        if let Cancel::Flag { waker, .. } = &self.cancel {
+            drop(waker.take());
+        }
         let previous = std::mem::replace(&mut *self.lock(), SlotState::Done(result));
         if let SlotState::Running(Some(waker)) = previous {
             waker.wake();
@@ -732,21 +819,30 @@ impl<T, E> Slot<T, E> {
     }
 }
 
-impl<T, E: From<Error>> Slot<T, E> {
-    /// Stores the child's outcome; a failure becomes the scope's (primary, if first).
-    fn settle<'env>(self: Arc<Self>, outcome: Outcome<T, E>, scope: &Scope<'env, E>)
-    where
-        T: Send + 'env,
-        E: Send + 'env,
-    {
-        match outcome {
-            Outcome::Ok(value) => self.finish(Ok(value)),
-            Outcome::Cancelled => self.finish(Err(Error::Cancelled.into())),
-            Outcome::Failed(error) => {
-                self.finish(Err(error));
-                let slot = Arc::clone(&self);
-                scope.fail(Primary::Child(Box::new(move || slot.take_error())));
-            }
+impl<T: Send, E: Send> Shares<Slot<T, E>> for Slot<T, E> {
+    fn shared(&self) -> &Slot<T, E> {
+        self
+    }
+}
+
+/// Stores a child's outcome in its slot (in `holder`: the slot itself, or a local child's
+/// node); a failure becomes the scope's (primary, if first).
+fn settle<'env, T, E, H>(holder: &Arc<H>, outcome: Outcome<T, E>, scope: &Scope<'env, E>)
+where
+    H: Shares<Slot<T, E>> + 'env,
+    T: Send + 'env,
+    E: From<Error> + Send + 'env,
+{
+    let slot = holder.shared();
+    match outcome {
+        Outcome::Ok(value) => slot.finish(Ok(value)),
+        Outcome::Cancelled => slot.finish(Err(Error::Cancelled.into())),
+        Outcome::Failed(error) => {
+            slot.finish(Err(error));
+            let holder = Arc::clone(holder);
+            scope.fail(Primary::Child(Box::new(move || {
+                holder.shared().take_error()
+            })));
         }
     }
 }
@@ -754,12 +850,7 @@ impl<T, E: From<Error>> Slot<T, E> {
 impl<T: Send + 'static, E: From<Error> + Send + 'static> Slot<T, E> {
     /// A `'static` child's outcome, from its own task: a failure goes to the mailbox
     /// (first one kept) and cancels the scope, unless it supervises.
-    fn settle_static(
-        self: Arc<Self>,
-        outcome: Outcome<T, E>,
-        mailbox: &Mailbox<E>,
-        token: &CancellationToken,
-    ) {
+    fn settle_static(self: Arc<Self>, outcome: Outcome<T, E>, mailbox: &Mailbox<E>) {
         match outcome {
             Outcome::Ok(value) => self.finish(Ok(value)),
             Outcome::Cancelled => self.finish(Err(Error::Cancelled.into())),
@@ -776,7 +867,7 @@ impl<T: Send + 'static, E: From<Error> + Send + 'static> Slot<T, E> {
                         *first = Some((order, Box::new(move || slot.take_error())));
                     }
                 }
-                token.cancel();
+                mailbox.token.cancel();
             }
         }
     }
@@ -790,20 +881,25 @@ impl<T: Send + 'static, E: From<Error> + Send + 'static> Slot<T, E> {
 /// leaves the result for another await. (Not `#[must_use]`: the child runs whether or not
 /// its handle is awaited.)
 pub struct ScopedTask<T, E> {
-    slot: Arc<Slot<T, E>>,
+    /// The child's slot: on its own, or in a local child's node.
+    slot: Arc<dyn Shares<Slot<T, E>>>,
 }
 
 impl<T, E> ScopedTask<T, E> {
+    fn slot(&self) -> &Slot<T, E> {
+        self.slot.shared()
+    }
+
     /// Cancels this child: it is dropped at its next `.await` (a `'static` child's task is
     /// cancelled) and its handle resolves to `Err(Error::Cancelled)`. Not a failure of the
     /// scope.
     pub fn cancel(&self) {
-        self.slot.cancel();
+        self.slot().cancel();
     }
 
     /// Whether the child has finished (its result is ready, or was taken).
     pub fn is_finished(&self) -> bool {
-        !matches!(*self.slot.lock(), SlotState::Running(_))
+        !matches!(*self.slot().lock(), SlotState::Running(_))
     }
 }
 
@@ -813,7 +909,7 @@ impl<T, E> Future for ScopedTask<T, E> {
     type Output = Result<T, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.slot.lock();
+        let mut state = self.slot().lock();
         match std::mem::replace(&mut *state, SlotState::Taken) {
             SlotState::Done(result) => Poll::Ready(result),
             SlotState::Running(_) => {
@@ -829,7 +925,7 @@ impl<T, E> fmt::Debug for ScopedTask<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScopedTask")
             .field("finished", &self.is_finished())
-            .field("cancelled", &self.slot.is_cancelled())
+            .field("cancelled", &self.slot().is_cancelled())
             .finish()
     }
 }
@@ -877,10 +973,11 @@ impl Admission {
 
 pin_project_lite::pin_project! {
     /// A `spawn` child, as the task the scope's `JoinSet` runs: the child's future, its
-    /// handle's slot, its admission, and the scope's token (the task-local `CURRENT`
-    /// while it is polled, so that scopes nested in it find their parent). If the task is
-    /// aborted unfinished — even before its first poll — its drop settles the slot as
-    /// cancelled; a child cancelled before it started never starts.
+    /// handle's slot, its admission, and the scope's mailbox (whose token is the
+    /// task-local `CURRENT` while it is polled, so that scopes nested in it find their
+    /// parent). If the task is aborted unfinished — even before its first poll — its drop
+    /// settles the slot as cancelled; a child cancelled before it started never starts.
+    /// Its handle cancels it by the slot's flag, checked at every poll (the task ends).
     struct Static<F, T, E>
     where
         E: From<Error>,
@@ -890,7 +987,6 @@ pin_project_lite::pin_project! {
         // `None` once settled.
         slot: Option<Arc<Slot<T, E>>>,
         mailbox: Arc<Mailbox<E>>,
-        token: CancellationToken,
         admission: Admission,
         started: bool,
         at: &'static Location<'static>,
@@ -918,74 +1014,73 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        if this.slot.is_none() {
+        let Some(slot) = this.slot.as_ref() else {
+            return Poll::Ready(());
+        };
+        // Cancelled by its handle (perhaps before it started): the task ends, and the
+        // drop settles the slot as cancelled.
+        if slot.is_cancelled() {
             return Poll::Ready(());
         }
-        std::task::ready!(this.admission.poll(cx));
-        if !*this.started {
-            if this.token.is_cancelled() {
-                // Cancelled before it started (perhaps while it waited for a slot): it
-                // never starts; the drop settles it as cancelled.
-                return Poll::Ready(());
-            }
+        let outcome = if this.admission.poll(cx).is_pending() {
+            Poll::Pending
+        } else if !*this.started && this.mailbox.token.is_cancelled() {
+            // The scope was cancelled before it started (perhaps while it waited for a
+            // slot): it never starts; the drop settles it as cancelled.
+            return Poll::Ready(());
+        } else {
             *this.started = true;
+            let (fut, at) = (this.fut, *this.at);
+            CURRENT.sync_scope(Arc::clone(&this.mailbox.token), || poll_caught(fut, cx, at))
+        };
+        match outcome {
+            Poll::Ready(outcome) => {
+                *this.admission = Admission::Free;
+                if let Some(slot) = this.slot.take() {
+                    slot.settle_static(outcome, this.mailbox);
+                }
+                Poll::Ready(())
+            }
+            Poll::Pending => {
+                slot.register(cx.waker());
+                Poll::Pending
+            }
         }
-        let (fut, at) = (this.fut, *this.at);
-        let outcome =
-            std::task::ready!(CURRENT.sync_scope(this.token.clone(), || poll_caught(fut, cx, at)));
-        *this.admission = Admission::Free;
-        if let Some(slot) = this.slot.take() {
-            slot.settle_static(outcome, this.mailbox, this.token);
-        }
-        Poll::Ready(())
     }
 }
 
 pin_project_lite::pin_project! {
-    /// A `spawn_local` child as the scope polls it: one allocation holding the child's
-    /// future, its handle's slot and its admission. The scope cancels local children by
-    /// dropping them (the drop settles the slot as cancelled); the handle, by a flag this
-    /// checks at every poll.
-    struct Local<'env, F, T, E>
-    where
-        E: From<Error>,
-    {
+    /// A `spawn_local` child, as its node in the scope's set holds it: the child's future,
+    /// its admission, and the scope. The handle's slot is beside it in the node. The scope
+    /// cancels local children by dropping them (`abandon` settles the slot as cancelled);
+    /// the handle, by a flag this checks at every poll.
+    struct Local<'env, F, T, E> {
         #[pin]
         fut: F,
-        // `None` once settled.
-        slot: Option<Arc<Slot<T, E>>>,
         scope: Scope<'env, E>,
         admission: Admission,
         at: &'static Location<'static>,
-    }
-
-    impl<'env, F, T, E> PinnedDrop for Local<'env, F, T, E>
-    where
-        E: From<Error>,
-    {
-        fn drop(this: Pin<&mut Self>) {
-            if let Some(slot) = this.project().slot.take() {
-                slot.finish(Err(Error::Cancelled.into()));
-            }
-        }
+        _result: PhantomData<fn() -> T>,
     }
 }
 
-impl<'env, F, T, E> Future for Local<'env, F, T, E>
+impl<'env, F, T, E> local_set::Child<'env> for Local<'env, F, T, E>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output = Result<T, E>> + Send + 'env,
     T: Send + 'env,
     E: From<Error> + Send + 'env,
 {
-    type Output = ();
+    type Shared = Slot<T, E>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(
+        self: Pin<&mut Self>,
+        node: &Arc<local_set::Node<'env, Self>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
         let this = self.project();
-        let Some(slot) = this.slot.as_ref() else {
-            return Poll::Ready(());
-        };
+        let slot = node.shared();
         let outcome = if this.scope.is_cancelled() || slot.is_cancelled() {
-            // Cancelled: the scope drops this future once it is ready.
+            // Cancelled: the set drops this child once it is ready.
             Poll::Ready(Outcome::Cancelled)
         } else if this.admission.poll(cx).is_pending() {
             Poll::Pending
@@ -995,18 +1090,18 @@ where
         match outcome {
             Poll::Ready(outcome) => {
                 *this.admission = Admission::Free;
-                if let Some(slot) = this.slot.take() {
-                    slot.settle(outcome, this.scope);
-                }
+                settle(node, outcome, this.scope);
                 Poll::Ready(())
             }
             Poll::Pending => {
-                if let Cancel::Flag { waker, .. } = &slot.cancel {
-                    waker.register(cx.waker());
-                }
+                slot.register(cx.waker());
                 Poll::Pending
             }
         }
+    }
+
+    fn abandon(slot: &Slot<T, E>) {
+        slot.finish(Err(Error::Cancelled.into()));
     }
 }
 
@@ -1028,6 +1123,10 @@ impl<E: From<Error>> ScopeError for E {}
 ///
 /// What `scope!` expands to:
 /// `{ let s = Scope::new(); run(&s, async { body }).await }`.
+///
+/// # Panics
+///
+/// If `scope` has been run before (a scope is run once: `scope!` makes a new one).
 pub async fn run<'env, T, E, B>(scope: &Scope<'env, E>, body: B) -> Result<T, E>
 where
     B: Future<Output = Result<T, E>>,
@@ -1043,8 +1142,12 @@ where
     let mut verdict: Option<Verdict<E>> = None;
     // Whether the body has been polled since the scope was seen cancelled.
     let mut body_told = false;
+    assert!(
+        !scope.inner.ran.swap(true, Ordering::Relaxed),
+        "a `Scope` is run once (`scope!` makes a new one each time)"
+    );
     let mut children = Children {
-        locals: FuturesUnordered::new(),
+        locals: LocalSet::new(Arc::clone(&scope.inner.locals)),
         watchers: FuturesUnordered::new(),
     };
     let mut deadline = scope
@@ -1075,10 +1178,10 @@ where
             let unstarted = std::mem::take(&mut scope.state().pending);
             drop(unstarted);
         }
-        let locals = CURRENT.sync_scope(scope.token(), || {
+        let locals = CURRENT.sync_scope(Arc::clone(&scope.inner.mailbox.token), || {
             poll_all(scope, body.as_mut(), &mut output, &mut children, cx)
         });
-        if body.is_some() && verdict.is_none() && scope.is_cancelled() {
+        if !done(&mut body) && verdict.is_none() && scope.is_cancelled() {
             // A child failed while the body is still running: the body is cancelled too
             // (dropped at its `.await`), unless it takes the error by awaiting the child's
             // handle — then the body owns it, and runs on to return what it decides. The
@@ -1097,7 +1200,7 @@ where
         }
         let mut tasks = scope.tasks();
         while let Poll::Ready(Some(_)) = tasks.poll_join_next(cx) {}
-        if locals.is_ready() && body.is_none() && tasks.is_empty() {
+        if locals.is_ready() && done(&mut body) && tasks.is_empty() {
             Poll::Ready(())
         } else {
             Poll::Pending
@@ -1111,6 +1214,13 @@ where
             output.expect("the body is dropped only when the scope has the primary failure's error")
         }
     }
+}
+
+/// Whether the body is done (or dropped). Through `&mut`, not `Option::is_none`: a shared
+/// reference to a running body (a self-referential future) is what Miri's Stacked Borrows
+/// reports as invalidating the body's own borrows of itself.
+fn done<B>(body: &mut Pin<&mut Option<B>>) -> bool {
+    body.as_mut().as_pin_mut().is_none()
 }
 
 /// The primary failure, decided.
@@ -1168,8 +1278,8 @@ impl<E> Drop for AbortOnDrop<'_, '_, E> {
 
 /// The children a scope polls in its own task.
 struct Children<'env> {
-    locals: FuturesUnordered<Child<'env>>,
-    watchers: FuturesUnordered<Child<'env>>,
+    locals: LocalSet<'env>,
+    watchers: FuturesUnordered<Watcher<'env>>,
 }
 
 /// One poll of a scope: its body, then its children, until nothing new was started.
@@ -1205,15 +1315,17 @@ fn poll_all<'env, T, E: Send + 'env, B: Future<Output = Result<T, E>>>(
             )
         };
         let started = !locals.is_empty() || !watchers.is_empty();
-        children.locals.extend(locals);
+        for local in locals {
+            children.locals.insert(local);
+        }
         children.watchers.extend(watchers);
-        while let Poll::Ready(Some(())) = children.locals.poll_next_unpin(cx) {}
+        let _ = children.locals.poll(cx);
         while let Poll::Ready(Some(())) = children.watchers.poll_next_unpin(cx) {}
         if started {
             // A child (or the body, woken by one) may have spawned more.
             continue;
         }
-        if body.is_none() && children.locals.is_empty() && children.watchers.is_empty() && {
+        if done(&mut body) && children.locals.is_empty() && children.watchers.is_empty() && {
             let state = scope.state();
             state.pending.is_empty() && state.watchers.is_empty()
         } {
@@ -1394,3 +1506,6 @@ macro_rules! scope {
         $crate::__private::scope_impl!(($crate) $($tokens)*)
     };
 }
+
+#[cfg(test)]
+mod tests;

@@ -124,7 +124,7 @@ impl Pool {
             "`Pool::new(0)`: a pool without workers would never run a job; use at least 1"
         );
         let token = crate::scope::CURRENT
-            .try_with(CancellationToken::child_token)
+            .try_with(|current| current.child_token())
             .unwrap_or_default();
         let shared = Arc::new(Shared {
             token,
@@ -187,7 +187,7 @@ impl Pool {
         let cell = Box::new(JobCell {
             fut,
             cancelled: cancel.clone().cancelled_owned(),
-            token: cancel.clone(),
+            token: Arc::new(cancel.clone()),
             ticket: Ticket {
                 result: Some(result),
                 seq: self.shared.register(),
@@ -288,7 +288,7 @@ trait Job: Send {
     /// The job, not yet started, for a submission that was refused.
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
     /// The job's cancellation token (a child of the pool's).
-    fn token(&self) -> CancellationToken;
+    fn token(&self) -> Arc<CancellationToken>;
 }
 
 /// Polls a pinned job to its end.
@@ -335,7 +335,7 @@ pin_project_lite::pin_project! {
         fut: F,
         #[pin]
         cancelled: WaitForCancellationFutureOwned,
-        token: CancellationToken,
+        token: Arc<CancellationToken>,
         ticket: Ticket<F::Output>,
         at: &'static Location<'static>,
     }
@@ -371,8 +371,8 @@ where
         self
     }
 
-    fn token(&self) -> CancellationToken {
-        self.token.clone()
+    fn token(&self) -> Arc<CancellationToken> {
+        Arc::clone(&self.token)
     }
 }
 
