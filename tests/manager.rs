@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use goscope::manager::{
-    AcceptLoop, BoxError, Cause, Failure, Manager, ManagerError, Phase, Service, Ticker,
+    AcceptLoop, BoxError, CancellationToken, Cause, Failure, Manager, ManagerError, Phase, Service,
+    Ticker,
 };
 use goscope_tests::hook;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 type Log = Arc<Mutex<Vec<String>>>;
 
@@ -541,6 +541,36 @@ async fn a_shutdown_during_initialise_cancels_it_and_cleans_up_the_initialised()
     );
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_is_a_clean_shutdown_with_shutdown_on_signals() {
+    // Real time (the signal comes through the I/O driver), bounded waits. On a
+    // current-thread runtime the handlers are registered in the manager's first poll,
+    // before any execute can start: once one has, a SIGTERM is caught, not fatal.
+    let log = Log::default();
+    let (started, mut heard) = mpsc::unbounded_channel();
+    let mut manager = Manager::new();
+    manager
+        .shutdown_on_signals()
+        .add(Probe::new("A", &log).exec(waits("A", &log, &started)));
+    let run = goscope::go(manager.run());
+    wait_started(&mut heard, 1).await;
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &std::process::id().to_string()])
+        .status()
+        .expect("`kill` runs");
+    assert!(status.success());
+    tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the signal stopped the manager")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        events(&log),
+        ["init A start", "init A done", "A stopped", "cleanup A"]
+    );
+}
+
 // ===== cleanup =====
 
 /// An execute-only task that shuts the manager down after `after` (paused time: once
@@ -851,7 +881,7 @@ async fn an_accept_loop_handles_requests_at_most_limit_at_once_and_drains_on_shu
 }
 
 #[test]
-fn the_run_future_and_the_errors_are_send() {
+fn the_run_future_and_the_handle_are_send() {
     fn send<T: Send>(_: &T) {}
     let manager = Manager::new();
     let handle = manager.handle();

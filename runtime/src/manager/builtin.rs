@@ -190,7 +190,7 @@ pub struct AcceptLoop<Req, H> {
     name: Cow<'static, str>,
     requests: Receiver<Req>,
     limit: usize,
-    handler: H,
+    handler: Arc<H>,
     at: &'static Location<'static>,
 }
 
@@ -228,7 +228,7 @@ where
             name: name.into(),
             requests,
             limit,
-            handler,
+            handler: Arc::new(handler),
             at: Location::caller(),
         }
     }
@@ -260,9 +260,10 @@ where
                 else {
                     break;
                 };
-                let handle = (self.handler)(request);
-                let (name, at) = (self.name.clone(), self.at);
+                let (handler, name, at) = (Arc::clone(&self.handler), self.name.clone(), self.at);
                 drop(scope.spawn(async move {
+                    // Called in the child: a panic in the call itself is caught too.
+                    let handle = async move { handler(request).await };
                     if let Err(payload) = AssertUnwindSafe(handle).catch_unwind().await {
                         // Reported to the hook; the loop goes on.
                         drop(panic::capture(payload, Some(name), at));

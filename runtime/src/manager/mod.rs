@@ -85,7 +85,7 @@
 //! use std::time::Duration;
 //!
 //! use goscope::manager::{BoxError, Manager, Service, Ticker};
-//! use tokio_util::sync::CancellationToken;
+//! use goscope::manager::CancellationToken;
 //!
 //! type Log = Arc<Mutex<Vec<String>>>;
 //!
@@ -160,7 +160,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! use goscope::manager::{BoxError, Manager, Phase, Service};
-//! use tokio_util::sync::CancellationToken;
+//! use goscope::manager::CancellationToken;
 //!
 //! struct Cache;
 //!
@@ -192,6 +192,11 @@ pub use builtin::{AcceptLoop, Ticker};
 pub use error::{AddError, Cause, Failure, ManagerError, Phase};
 pub use run::{DEFAULT_CLEANUP_TIMEOUT, DEFAULT_STOP_TIMEOUT, Manager, ManagerHandle};
 pub use service::Service;
+
+/// The token each execute gets as its `ctx` (re-exported from `tokio_util`, so that a
+/// [`Service`] can be written with goscope alone): wait on `ctx.cancelled()`, or check
+/// `ctx.is_cancelled()`, and return.
+pub use tokio_util::sync::CancellationToken;
 
 /// The error a [`Service`] phase returns: any error, boxed (`"message".into()` works,
 /// and so does `?` on most errors).

@@ -278,7 +278,7 @@ impl Manager {
     ///
     /// ```
     /// use goscope::manager::{BoxError, Manager, Service};
-    /// use tokio_util::sync::CancellationToken;
+    /// use goscope::manager::CancellationToken;
     ///
     /// struct Worker;
     /// impl Service for Worker {
@@ -362,7 +362,7 @@ impl Manager {
     /// manager never cancels `token` itself.
     ///
     /// ```
-    /// use tokio_util::sync::CancellationToken;
+    /// use goscope::manager::CancellationToken;
     ///
     /// let app = CancellationToken::new();
     /// let mut manager = goscope::manager::Manager::new();
@@ -497,7 +497,8 @@ async fn initialize(shared: &Shared, services: &mut [Entry], stop: &Cancellation
             shared.fail(Failure::new(&entry.name, Phase::Initialize, cause), true);
             break;
         };
-        let init = AssertUnwindSafe(service.initialize()).catch_unwind();
+        // Called inside the caught future: a panic before its first `.await` is caught too.
+        let init = AssertUnwindSafe(async { service.initialize().await }).catch_unwind();
         let cause = match stop.run_until_cancelled(init).await {
             // Stopped while it initialised: it did not finish, so it is not cleaned up.
             None => break,
@@ -594,7 +595,7 @@ async fn cleanup(entry: &mut Entry, timeout: Duration) -> Option<Failure> {
         let cause = Cause::Error(SHARED.into());
         return Some(Failure::new(&entry.name, Phase::Cleanup, cause));
     };
-    let clean = AssertUnwindSafe(service.cleanup()).catch_unwind();
+    let clean = AssertUnwindSafe(async { service.cleanup().await }).catch_unwind();
     let cause = match tokio::time::timeout(timeout, clean).await {
         Ok(Ok(Ok(()))) => return None,
         Ok(Ok(Err(error))) => Cause::Error(error),
