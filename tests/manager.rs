@@ -166,6 +166,33 @@ fn with_sorted_middle(log: Vec<String>, before: usize, middle: usize) -> Vec<Str
     log
 }
 
+/// `init X start`, `init X done` for each of `inits`, then `rest`: a log as expected.
+fn expected(inits: &[&str], rest: &[&str]) -> Vec<String> {
+    let inits = inits
+        .iter()
+        .flat_map(|name| [format!("init {name} start"), format!("init {name} done")]);
+    inits.chain(rest.iter().map(ToString::to_string)).collect()
+}
+
+/// Cancels `token` after `after`.
+fn cancel_after(token: CancellationToken, after: Duration) -> goscope::Task<()> {
+    goscope::go(async move {
+        tokio::time::sleep(after).await;
+        token.cancel();
+    })
+}
+
+/// An execute-only task that shuts the manager down after `after` (paused time: once
+/// every other task is idle).
+fn stop_after(manager: &mut Manager, after: Duration) {
+    let handle = manager.handle();
+    manager.add_execute("stopper", move |_ctx| async move {
+        tokio::time::sleep(after).await;
+        handle.shutdown();
+        Ok(())
+    });
+}
+
 fn only(error: &ManagerError) -> &Failure {
     assert!(error.later.is_empty(), "{error}");
     error.first.as_ref().expect("a first failure")
@@ -182,33 +209,25 @@ async fn initialises_serially_in_order_executes_then_cleans_up_in_reverse() {
         .add(Probe::new("A", &log).init_delay(ms(30)))
         .add(Probe::new("B", &log).init_delay(ms(20)))
         .add(Probe::new("C", &log).init_delay(ms(10)));
-    let handle = manager.handle();
-    manager.add_execute("stopper", move |_ctx| async move {
-        // Paused time: this sleep ends only when every other task is idle, i.e. every
-        // execute is waiting for its ctx.
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        handle.shutdown();
-        Ok(())
-    });
+    // Paused time: the stopper's sleep ends only when every other task is idle, i.e.
+    // every execute is waiting for its ctx.
+    stop_after(&mut manager, Duration::from_secs(1));
     let start = Instant::now();
     manager.run().await.unwrap();
     assert_eq!(start.elapsed(), ms(60) + Duration::from_secs(1));
     assert_eq!(
         with_sorted_middle(events(&log), 6, 3),
-        [
-            "init A start",
-            "init A done",
-            "init B start",
-            "init B done",
-            "init C start",
-            "init C done",
-            "A stopped",
-            "B stopped",
-            "C stopped",
-            "cleanup C",
-            "cleanup B",
-            "cleanup A",
-        ]
+        expected(
+            &["A", "B", "C"],
+            &[
+                "A stopped",
+                "B stopped",
+                "C stopped",
+                "cleanup C",
+                "cleanup B",
+                "cleanup A"
+            ]
+        )
     );
 }
 
@@ -230,15 +249,7 @@ async fn an_initialise_error_stops_and_cleans_up_only_the_initialised_in_reverse
     let error = manager.run().await.unwrap_err();
     assert_eq!(
         events(&log),
-        [
-            "init A start",
-            "init A done",
-            "init B start",
-            "init B done",
-            "init C start",
-            "cleanup B",
-            "cleanup A",
-        ]
+        expected(&["A", "B"], &["init C start", "cleanup B", "cleanup A"])
     );
     assert!(
         !*executed.lock().unwrap(),
@@ -267,12 +278,7 @@ async fn an_initialise_panic_is_captured_and_stops_like_an_error() {
     let error = manager.run().await.unwrap_err();
     assert_eq!(
         events(&log),
-        [
-            "init A start",
-            "init A done",
-            "init manager.init-panics start",
-            "cleanup A",
-        ]
+        expected(&["A"], &["init manager.init-panics start", "cleanup A"])
     );
     let failure = only(&error);
     assert_eq!(failure.phase, Phase::Initialize);
@@ -313,16 +319,15 @@ async fn executes_run_in_parallel_tasks() {
         .unwrap();
     assert_eq!(
         with_sorted_middle(events(&log), 4, 2),
-        [
-            "init A start",
-            "init A done",
-            "init B start",
-            "init B done",
-            "A heard the other: true",
-            "B heard the other: true",
-            "cleanup B",
-            "cleanup A",
-        ]
+        expected(
+            &["A", "B"],
+            &[
+                "A heard the other: true",
+                "B heard the other: true",
+                "cleanup B",
+                "cleanup A"
+            ]
+        )
     );
 }
 
@@ -357,16 +362,10 @@ async fn the_first_execute_error_cancels_every_other_ctx() {
     assert_eq!(error.to_string(), "execute of service `B` failed: B broke");
     assert_eq!(
         with_sorted_middle(events(&log), 4, 2),
-        [
-            "init A start",
-            "init A done",
-            "init B start",
-            "init B done",
-            "A stopped",
-            "C stopped",
-            "cleanup B",
-            "cleanup A",
-        ]
+        expected(
+            &["A", "B"],
+            &["A stopped", "C stopped", "cleanup B", "cleanup A"]
+        )
     );
 }
 
@@ -457,12 +456,8 @@ async fn an_execute_that_ignores_its_ctx_is_aborted_after_the_stop_timeout() {
         .stop_timeout(Duration::from_secs(3))
         .add(Probe::new("A", &log))
         .add(Probe::new("stubborn", &log).exec(|_ctx| Box::pin(std::future::pending())));
-    let shutdown = manager.shutdown_token();
     let start = Instant::now();
-    let stopper = goscope::go(async move {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        shutdown.cancel();
-    });
+    let stopper = cancel_after(manager.shutdown_token(), Duration::from_secs(1));
     let error = manager.run().await.unwrap_err();
     stopper.await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(4));
@@ -499,17 +494,16 @@ async fn a_shutdown_token_stops_cleanly_and_cleans_up_in_reverse() {
     assert!(run.await.unwrap().is_ok(), "a shutdown is not a failure");
     assert_eq!(
         with_sorted_middle(events(&log), 4, 3),
-        [
-            "init db start",
-            "init db done",
-            "init api start",
-            "init api done",
-            "api stopped",
-            "db stopped",
-            "metrics stopped",
-            "cleanup api",
-            "cleanup db",
-        ]
+        expected(
+            &["db", "api"],
+            &[
+                "api stopped",
+                "db stopped",
+                "metrics stopped",
+                "cleanup api",
+                "cleanup db"
+            ]
+        )
     );
 }
 
@@ -521,23 +515,14 @@ async fn a_shutdown_during_initialise_cancels_it_and_cleans_up_the_initialised()
         .add(Probe::new("A", &log))
         .add(Probe::new("slow", &log).init_delay(Duration::from_secs(60)))
         .add(Probe::new("C", &log));
-    let shutdown = manager.shutdown_token();
-    let stopper = goscope::go(async move {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        shutdown.cancel();
-    });
+    let stopper = cancel_after(manager.shutdown_token(), Duration::from_secs(1));
     let start = Instant::now();
     manager.run().await.unwrap();
     stopper.await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(1));
     assert_eq!(
         events(&log),
-        [
-            "init A start",
-            "init A done",
-            "init slow start",
-            "cleanup A"
-        ]
+        expected(&["A"], &["init slow start", "cleanup A"])
     );
 }
 
@@ -565,24 +550,10 @@ async fn sigterm_is_a_clean_shutdown_with_shutdown_on_signals() {
         .expect("the signal stopped the manager")
         .unwrap()
         .unwrap();
-    assert_eq!(
-        events(&log),
-        ["init A start", "init A done", "A stopped", "cleanup A"]
-    );
+    assert_eq!(events(&log), expected(&["A"], &["A stopped", "cleanup A"]));
 }
 
 // ===== cleanup =====
-
-/// An execute-only task that shuts the manager down after `after` (paused time: once
-/// every other task is idle).
-fn stop_after(manager: &mut Manager, after: Duration) {
-    let handle = manager.handle();
-    manager.add_execute("stopper", move |_ctx| async move {
-        tokio::time::sleep(after).await;
-        handle.shutdown();
-        Ok(())
-    });
-}
 
 #[tokio::test(start_paused = true)]
 async fn a_cleanup_past_its_timeout_is_reported_and_the_others_still_run() {
@@ -689,13 +660,7 @@ async fn an_execute_only_task_added_while_running_runs_and_is_cancelled_with_the
     run.await.unwrap().unwrap();
     assert_eq!(
         with_sorted_middle(events(&log), 2, 2),
-        [
-            "init A start",
-            "init A done",
-            "A stopped",
-            "late stopped",
-            "cleanup A"
-        ]
+        expected(&["A"], &["A stopped", "late stopped", "cleanup A"])
     );
 }
 
@@ -770,11 +735,7 @@ async fn a_ticker_ticks_every_period_until_shutdown() {
             Ok(())
         }
     }));
-    let shutdown = manager.shutdown_token();
-    let stopper = goscope::go(async move {
-        tokio::time::sleep(ms(35)).await;
-        shutdown.cancel();
-    });
+    let stopper = cancel_after(manager.shutdown_token(), ms(35));
     manager.run().await.unwrap();
     stopper.await.unwrap();
     assert_eq!(start.elapsed(), ms(35));
