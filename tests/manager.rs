@@ -10,7 +10,7 @@ use goscope::manager::{
     AcceptLoop, BoxError, CancellationToken, Cause, Failure, Manager, ManagerError, Phase, Service,
     Ticker,
 };
-use goscope_tests::hook;
+use goscope_tests::{DropSignal, hook};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -473,6 +473,58 @@ async fn an_execute_that_ignores_its_ctx_is_aborted_after_the_stop_timeout() {
         &events(&log)[4..],
         ["A stopped", "cleanup stubborn", "cleanup A"]
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn nothing_outlives_run_not_even_an_aborted_execute() {
+    // When `run` returns, every execute's future has been dropped: the one that
+    // returned, and the one the stop timeout aborted.
+    let (returned_tx, mut returned) = oneshot::channel();
+    let (aborted_tx, mut aborted) = oneshot::channel();
+    let mut manager = Manager::new();
+    manager
+        .stop_timeout(Duration::from_secs(1))
+        .add_execute("returns", move |ctx| async move {
+            let _dropped = DropSignal(Some(returned_tx));
+            ctx.cancelled().await;
+            Ok(())
+        })
+        .add_execute("ignores-ctx", move |_ctx| async move {
+            let _dropped = DropSignal(Some(aborted_tx));
+            std::future::pending().await
+        });
+    stop_after(&mut manager, Duration::from_secs(1));
+    let error = manager.run().await.unwrap_err();
+    assert_eq!(returned.try_recv(), Ok(()));
+    assert_eq!(aborted.try_recv(), Ok(()));
+    let names: Vec<_> = error.failures().map(|f| f.service.as_str()).collect();
+    assert_eq!(names, ["ignores-ctx"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_run_future_aborts_the_executes_and_skips_the_cleanups() {
+    let log = Log::default();
+    let (dropped_tx, dropped) = oneshot::channel();
+    let dropped_tx = Mutex::new(Some(dropped_tx));
+    let (started, mut heard) = mpsc::unbounded_channel();
+    let mut manager = Manager::new();
+    manager.add(Probe::new("A", &log).exec(move |_ctx| {
+        let guard = DropSignal(dropped_tx.lock().unwrap().take());
+        let started = started.clone();
+        Box::pin(async move {
+            let _guard = guard;
+            started.send("A").unwrap();
+            std::future::pending().await
+        })
+    }));
+    let run = goscope::go(manager.run());
+    wait_started(&mut heard, 1).await;
+    run.cancel(); // drops the `run` future
+    tokio::time::timeout(Duration::from_secs(60), dropped)
+        .await
+        .expect("the execute was dropped")
+        .unwrap();
+    assert_eq!(events(&log), expected(&["A"], &[]));
 }
 
 // ===== shutdown =====
