@@ -894,12 +894,19 @@ async fn an_accept_loop_handles_requests_at_most_limit_at_once_and_drains_on_shu
 }
 
 #[test]
-fn the_run_future_and_the_handle_are_send() {
+fn the_run_future_the_handle_and_the_errors_are_send() {
     fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
     let manager = Manager::new();
     let handle = manager.handle();
     let run = manager.run();
     send(&run);
     send(&handle);
     drop(run);
+    send_sync::<goscope::manager::ManagerHandle>();
+    send_sync::<goscope::manager::AddError>();
+    fn error_is_send(error: ManagerError) -> Box<dyn std::error::Error + Send> {
+        Box::new(error)
+    }
+    let _ = error_is_send;
 }
