@@ -184,13 +184,15 @@
 
 mod builtin;
 mod error;
+mod execute;
 mod run;
 mod service;
 mod signal;
 
 pub use builtin::{AcceptLoop, Ticker};
 pub use error::{AddError, Cause, Failure, ManagerError, Phase};
-pub use run::{DEFAULT_CLEANUP_TIMEOUT, DEFAULT_STOP_TIMEOUT, Manager, ManagerHandle};
+pub use execute::ManagerHandle;
+pub use run::{DEFAULT_CLEANUP_TIMEOUT, DEFAULT_STOP_TIMEOUT, Manager};
 pub use service::Service;
 
 /// The token each execute gets as its `ctx` (re-exported from `tokio_util`, so that a
