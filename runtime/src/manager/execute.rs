@@ -23,7 +23,7 @@ use crate::panic;
 use crate::scope::{self, Scope};
 
 /// An execute-only task waiting for the execute phase.
-pub(super) struct Pending {
+struct Pending {
     name: Cow<'static, str>,
     f: ExecuteFn,
     at: &'static Location<'static>,
@@ -134,6 +134,7 @@ impl Shared {
 impl Live {
     /// Starts one execute as a task of the scope, unless the manager is stopping. No user
     /// code runs here: the future is not polled yet.
+    ///
     /// Refused, it gives the name and the task back (to be dropped outside the lock).
     fn start<F>(
         &self,
