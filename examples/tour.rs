@@ -1,6 +1,6 @@
 //! A tour of goscope: start tasks, await them, get a panic back as a value, cancel one,
 //! fire and forget with the panic hook; channels, select, scopes, all! and race!,
-//! generators.
+//! generators, the helpers (map, try_for_each, retry, Pool) and the task manager.
 //!
 //! Run: `cargo run --example tour`
 
@@ -296,6 +296,29 @@ async fn main() -> Result<(), Error> {
         sum += job.await?;
     }
     println!("    a pool of 10 workers summed 20 squares: {sum}");
+
+    // 13. The task manager: services initialised in order, executed in parallel until a
+    //     shutdown, cleaned up in reverse order (`cargo run --example service` for more).
+    let mut manager = goscope::manager::Manager::new();
+    manager.add(goscope::manager::Ticker::new(
+        "heartbeat",
+        Duration::from_millis(5),
+        || async { Ok(()) },
+    ));
+    manager.add_execute("worker", |ctx| async move {
+        ctx.cancelled().await; // works until the shutdown
+        Ok(())
+    });
+    let shutdown = manager.shutdown_token();
+    goscope::go(async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        shutdown.cancel();
+    })
+    .detach();
+    match manager.run().await {
+        Ok(()) => println!("13. the manager ran a ticker and a worker, then stopped cleanly"),
+        Err(e) => println!("13. the manager failed: {e}"),
+    }
     Ok(())
 }
 

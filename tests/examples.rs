@@ -11,6 +11,8 @@ mod crawler;
 mod dashboard;
 #[path = "../examples/flights.rs"]
 mod flights;
+#[path = "../examples/service.rs"]
+mod service;
 
 #[tokio::test(start_paused = true)]
 async fn dashboard_joins_four_fetches_then_fails_fast() {
@@ -105,4 +107,40 @@ async fn the_crawler_is_bounded_and_stops_at_the_deadline_or_on_quit() {
         lines.iter().any(|l| l.starts_with("    quit: ")),
         "{lines:#?}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_service_runs_its_phases_in_order_and_stops_cleanly_at_the_deadline() {
+    let log = Log::quiet();
+    service::run(&log, false).await;
+    let lines = log.lines();
+    let at = |line: &str| {
+        lines
+            .iter()
+            .position(|l| l == line)
+            .unwrap_or_else(|| panic!("no {line:?} in {lines:#?}"))
+    };
+    // Initialise in order, execute, stop, clean up in reverse order.
+    let phases = [
+        at("manager: starting"),
+        at("initialize: database connected"),
+        at("initialize: cache warmed from the database"),
+        at("execute: order 1 handled"),
+        at("deadline: shutting down"),
+        at("execute: database told to stop"),
+        at("cleanup: cache flushed"),
+        at("cleanup: database disconnected"),
+        at("manager: stopped cleanly"),
+    ];
+    assert!(phases.windows(2).all(|w| w[0] < w[1]), "{lines:#?}");
+    for order in 1..=5 {
+        at(&format!("execute: order {order} handled"));
+    }
+    // The ticker flushed at its start, at 100 ms and at 200 ms of the execute phase (which
+    // begins 40 ms in); the deadline at 300 ms comes before the next.
+    let flushes = lines
+        .iter()
+        .filter(|l| *l == "execute: metrics flushed")
+        .count();
+    assert_eq!(flushes, 3, "{lines:#?}");
 }

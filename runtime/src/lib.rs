@@ -8,6 +8,7 @@ mod error;
 mod generator;
 pub mod helpers;
 mod join;
+pub mod manager;
 mod panic;
 pub mod scope;
 pub mod select;

@@ -1,0 +1,293 @@
+//! Built-in services: [`Ticker`] (a job every period) and [`AcceptLoop`] (a handler per
+//! request from a channel, bounded, drained on shutdown).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, Location};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use tokio::sync::Semaphore;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use super::{BoxError, Service};
+use crate::Error;
+use crate::chan::Receiver;
+use crate::panic;
+use crate::scope::{self, Scope};
+
+/// A service that runs a job every `period` until its `ctx` is cancelled: a cache
+/// refresh, a metrics flush, a lease renewal.
+///
+/// It ticks as [`tokio::time::interval`] does: the first tick is at once, then every
+/// `period` after the start (not after the end of the previous job). A job that
+/// overruns its period delays the next tick ([`MissedTickBehavior::Delay`]: the ticks
+/// then keep `period` between them, with no burst to catch up); change that with
+/// [`missed_tick_behavior`](Ticker::missed_tick_behavior). A job that is running
+/// when `ctx` is cancelled runs to its end (it is not cut off at an `.await`), then the
+/// ticker stops. A job's `Err` (or panic) is the ticker's failure: it stops the
+/// manager.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::time::Duration;
+/// use goscope::manager::{Manager, Ticker};
+///
+/// let flushes = Arc::new(AtomicU32::new(0));
+/// let counter = Arc::clone(&flushes);
+/// let mut manager = Manager::new();
+/// manager.add(Ticker::new("metrics.flush", Duration::from_secs(10), move || {
+///     let counter = Arc::clone(&counter);
+///     async move {
+///         counter.fetch_add(1, Ordering::SeqCst);
+///         Ok(())
+///     }
+/// }));
+/// let shutdown = manager.shutdown_token();
+/// let stop = goscope::go(async move {
+///     tokio::time::sleep(Duration::from_secs(25)).await;
+///     shutdown.cancel();
+/// });
+/// manager.run().await.unwrap();
+/// stop.await.unwrap();
+/// assert_eq!(flushes.load(Ordering::SeqCst), 3); // at 0 s, 10 s and 20 s
+/// # }
+/// ```
+pub struct Ticker<F> {
+    name: Cow<'static, str>,
+    period: Duration,
+    missed: MissedTickBehavior,
+    job: F,
+}
+
+impl<F, Fut> Ticker<F>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), BoxError>> + Send,
+{
+    /// A ticker named `name` that calls `job` every `period`.
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero (as [`tokio::time::interval`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let ticker = goscope::manager::Ticker::new("refresh", Duration::from_secs(60), || async {
+    ///     Ok(())
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn new(name: impl Into<Cow<'static, str>>, period: Duration, job: F) -> Self {
+        assert!(
+            !period.is_zero(),
+            "`Ticker::new`: the period must be greater than zero"
+        );
+        Ticker {
+            name: name.into(),
+            period,
+            missed: MissedTickBehavior::Delay,
+            job,
+        }
+    }
+
+    /// What to do about ticks missed while a job overran (default:
+    /// [`MissedTickBehavior::Delay`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tokio::time::MissedTickBehavior;
+    ///
+    /// let ticker = goscope::manager::Ticker::new("poll", Duration::from_secs(1), || async { Ok(()) })
+    ///     .missed_tick_behavior(MissedTickBehavior::Skip);
+    /// ```
+    pub fn missed_tick_behavior(mut self, behavior: MissedTickBehavior) -> Self {
+        self.missed = behavior;
+        self
+    }
+}
+
+impl<F, Fut> Service for Ticker<F>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), BoxError>> + Send,
+{
+    fn name(&self) -> Cow<'static, str> {
+        self.name.clone()
+    }
+
+    async fn execute(&self, ctx: CancellationToken) -> Result<(), BoxError> {
+        let mut interval = tokio::time::interval(self.period);
+        interval.set_missed_tick_behavior(self.missed);
+        while ctx.run_until_cancelled(interval.tick()).await.is_some() {
+            (self.job)().await?;
+        }
+        Ok(())
+    }
+}
+
+impl<F> fmt::Debug for Ticker<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ticker")
+            .field("name", &self.name)
+            .field("period", &self.period)
+            .field("missed_tick_behavior", &self.missed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A service that takes requests from a goscope channel and runs `handler(request)` for
+/// each, at most `limit` at once, as the children of a scope of its own.
+///
+/// - It receives a request only when one of the `limit` slots is free, so a full loop
+///   leaves requests in the channel: the senders feel the back-pressure.
+/// - When its `ctx` is cancelled it stops receiving, waits for the requests in flight to
+///   finish (drains), and returns `Ok(())`. Requests still in the channel are not
+///   handled. When the channel is closed and empty it returns `Ok(())` too (the other
+///   services go on).
+/// - A handler returns nothing: it answers its request itself (through a oneshot in the
+///   request, say), errors included. A handler that panics is captured and reported to
+///   the panic hook (and `tracing`), with the loop's name as the task name; the loop and
+///   the other handlers go on.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use goscope::chan;
+/// use goscope::manager::{AcceptLoop, Manager};
+/// use tokio::sync::oneshot;
+///
+/// struct Square { n: u64, reply: oneshot::Sender<u64> }
+///
+/// let (requests, incoming) = chan::bounded::<Square>(16);
+/// let mut manager = Manager::new();
+/// manager.add(AcceptLoop::new("squares", incoming, 4, |req: Square| async move {
+///     let _ = req.reply.send(req.n * req.n);
+/// }));
+/// let shutdown = manager.shutdown_token();
+/// let client = goscope::go(async move {
+///     let (reply, answer) = oneshot::channel();
+///     requests.send(Square { n: 7, reply }).await.unwrap();
+///     let squared = answer.await.unwrap();
+///     shutdown.cancel();
+///     squared
+/// });
+/// manager.run().await.unwrap();
+/// assert_eq!(client.await.unwrap(), 49);
+/// # }
+/// ```
+pub struct AcceptLoop<Req, H> {
+    name: Cow<'static, str>,
+    requests: Receiver<Req>,
+    limit: usize,
+    handler: Arc<H>,
+    at: &'static Location<'static>,
+}
+
+impl<Req, H, Fut> AcceptLoop<Req, H>
+where
+    Req: Send + 'static,
+    H: Fn(Req) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    /// A loop named `name` that handles the requests from `requests` with `handler`, at
+    /// most `limit` at once.
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is 0: no request could ever be handled.
+    ///
+    /// ```
+    /// let (_tx, rx) = goscope::chan::bounded::<String>(8);
+    /// let server = goscope::manager::AcceptLoop::new("echo", rx, 32, |line: String| async move {
+    ///     println!("{line}");
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn new(
+        name: impl Into<Cow<'static, str>>,
+        requests: Receiver<Req>,
+        limit: usize,
+        handler: H,
+    ) -> Self {
+        assert!(
+            limit > 0,
+            "`AcceptLoop::new`: a limit of 0 handles nothing; use at least 1"
+        );
+        AcceptLoop {
+            name: name.into(),
+            requests,
+            limit,
+            handler: Arc::new(handler),
+            at: Location::caller(),
+        }
+    }
+}
+
+impl<Req, H, Fut> Service for AcceptLoop<Req, H>
+where
+    Req: Send + 'static,
+    H: Fn(Req) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    fn name(&self) -> Cow<'static, str> {
+        self.name.clone()
+    }
+
+    async fn execute(&self, ctx: CancellationToken) -> Result<(), BoxError> {
+        let slots = Arc::new(Semaphore::new(self.limit));
+        let scope: Scope<'static, Error> = Scope::new();
+        let accept = async {
+            loop {
+                // A free slot first, then a request: a busy loop leaves requests queued.
+                let Some(Ok(slot)) = ctx
+                    .run_until_cancelled(Arc::clone(&slots).acquire_owned())
+                    .await
+                else {
+                    break;
+                };
+                let Some(Some(request)) = ctx.run_until_cancelled(self.requests.recv()).await
+                else {
+                    break;
+                };
+                let (handler, name, at) = (Arc::clone(&self.handler), self.name.clone(), self.at);
+                drop(scope.spawn(async move {
+                    // Called in the child: a panic in the call itself is caught too.
+                    let handle = async move { handler(request).await };
+                    if let Err(payload) = AssertUnwindSafe(handle).catch_unwind().await {
+                        // Reported to the hook; the loop goes on.
+                        drop(panic::capture(payload, Some(name), at));
+                    }
+                    drop(slot);
+                    Ok(())
+                }));
+            }
+            Ok(())
+        };
+        // Returns once every handler in flight has finished: the loop drains. Handlers
+        // never fail the scope (a panic is caught above).
+        // (`goscope::Error` holds a `PanicError`, which is not `Sync`: its text goes.)
+        scope::run(&scope, accept)
+            .await
+            .map_err(|error| BoxError::from(error.to_string()))
+    }
+}
+
+impl<Req, H> fmt::Debug for AcceptLoop<Req, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AcceptLoop")
+            .field("name", &self.name)
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
