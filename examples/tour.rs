@@ -55,7 +55,7 @@ impl Mailer {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+pub(crate) async fn main() -> Result<(), Error> {
     // 1. Start tasks; they run while we do other things.
     let alice = fetch_user(1);
     let bob = fetch_user(2);

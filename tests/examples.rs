@@ -13,6 +13,8 @@ mod dashboard;
 mod flights;
 #[path = "../examples/service.rs"]
 mod service;
+#[path = "../examples/tour.rs"]
+mod tour;
 
 #[tokio::test(start_paused = true)]
 async fn dashboard_joins_four_fetches_then_fails_fast() {
@@ -143,4 +145,11 @@ async fn the_service_runs_its_phases_in_order_and_stops_cleanly_at_the_deadline(
         .filter(|l| *l == "execute: metrics flushed")
         .count();
     assert_eq!(flushes, 3, "{lines:#?}");
+}
+
+#[test]
+fn the_tour_runs_to_the_end() {
+    // The tour prints as it goes and checks nothing itself; its `main` returns `Err` if a
+    // step's `?` fails, and panics if a step goes wrong in a way it does not expect.
+    tour::main().expect("every step of the tour succeeds");
 }
