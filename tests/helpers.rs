@@ -977,3 +977,26 @@ async fn the_only_worker_of_a_pool_survives_a_panicking_job() {
     assert_eq!(next.await.unwrap(), "still working");
     assert_eq!(hook::seen_message("helpers: the only worker's job"), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn retry_takes_a_closure_with_or_without_the_attempt_number() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&calls);
+    let out: Result<usize, &str> = goscope::retry(move || {
+        let n = c.fetch_add(1, Ordering::SeqCst) + 1;
+        async move { if n < 3 { Err("not yet") } else { Ok(n) } }
+    })
+    .delay(ms(1))
+    .await;
+    assert_eq!(out, Ok(3));
+
+    async fn page(attempt: u32) -> Result<u32, String> {
+        if attempt < 2 {
+            Err(format!("attempt {attempt}"))
+        } else {
+            Ok(attempt * 10)
+        }
+    }
+    assert_eq!(goscope::retry(page).delay(ms(1)).await, Ok(20));
+    assert_eq!(goscope::retry(|n| page(n + 1)).delay(ms(1)).await, Ok(20));
+}

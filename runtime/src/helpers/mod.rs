@@ -63,4 +63,4 @@ pub use fan_out::{
 };
 pub use limit::{Limiter, LimiterPermit, RateLimiter, WaitGroup};
 pub use pool::{Pool, PoolTask, SubmitError, TrySubmitError};
-pub use retry::{Jitter, Retry, retry};
+pub use retry::{Attempt, Jitter, Retry, WithAttempt, WithoutAttempt, retry};

@@ -64,8 +64,9 @@ fn later(d: Duration) -> Instant {
 /// Calls `f` until it succeeds, with exponential backoff between attempts: a builder,
 /// `.await` it to run.
 ///
-/// `f` gets the attempt number (1 for the first call) and returns a future of
-/// `Result<T, E>`. The defaults: 3 attempts, a first delay of 100 ms, doubling each time,
+/// `f` returns a future of `Result<T, E>`; it may take the attempt number (1 for the
+/// first call): `retry(|| fetch())` and `retry(|attempt| fetch_page(attempt))` both work
+/// ([`Attempt`]). The defaults: 3 attempts, a first delay of 100 ms, doubling each time,
 /// at most 30 s, no jitter, every error retried. The result is the first `Ok`, or the last
 /// `Err`.
 ///
@@ -122,10 +123,9 @@ fn later(d: Duration) -> Instant {
 /// # }
 /// ```
 #[track_caller]
-pub fn retry<'a, F, Fut, T, E>(f: F) -> Retry<'a, F, E>
+pub fn retry<'a, F, M>(f: F) -> Retry<'a, F, F::Err, M>
 where
-    F: FnMut(u32) -> Fut + Send + 'a,
-    Fut: Future<Output = Result<T, E>> + Send + 'a,
+    F: Attempt<M> + 'a,
 {
     Retry {
         f,
@@ -140,13 +140,66 @@ where
         deadline: None,
         panics: None,
         at: Location::caller(),
-        _lifetime: PhantomData,
+        _marker: PhantomData,
+    }
+}
+
+/// What [`retry`] calls for each attempt: a closure or fn that returns a future of
+/// `Result<T, E>`, given the attempt number (`FnMut(u32) -> Fut`; the first attempt is 1)
+/// or not (`FnMut() -> Fut`). `M` tells the two shapes apart ([`WithAttempt`],
+/// [`WithoutAttempt`]) and is inferred: `retry(|| fetch())`, `retry(|n| fetch_page(n))`
+/// and `retry(fetch_page)` all work.
+pub trait Attempt<M>: Send {
+    /// The success value.
+    type Ok;
+    /// The error.
+    type Err;
+    /// One attempt.
+    type Future: Future<Output = Result<Self::Ok, Self::Err>> + Send;
+
+    /// Starts attempt number `attempt` (from 1).
+    fn attempt(&mut self, attempt: u32) -> Self::Future;
+}
+
+/// The [`Attempt`] shape `FnMut(u32) -> Fut`: the closure gets the attempt number.
+#[derive(Debug)]
+pub enum WithAttempt {}
+
+/// The [`Attempt`] shape `FnMut() -> Fut`.
+#[derive(Debug)]
+pub enum WithoutAttempt {}
+
+impl<F, Fut, T, E> Attempt<WithAttempt> for F
+where
+    F: FnMut(u32) -> Fut + Send,
+    Fut: Future<Output = Result<T, E>> + Send,
+{
+    type Ok = T;
+    type Err = E;
+    type Future = Fut;
+
+    fn attempt(&mut self, attempt: u32) -> Fut {
+        self(attempt)
+    }
+}
+
+impl<F, Fut, T, E> Attempt<WithoutAttempt> for F
+where
+    F: FnMut() -> Fut + Send,
+    Fut: Future<Output = Result<T, E>> + Send,
+{
+    type Ok = T;
+    type Err = E;
+    type Future = Fut;
+
+    fn attempt(&mut self, _attempt: u32) -> Fut {
+        self()
     }
 }
 
 /// The builder [`retry`] returns; `.await` it to run.
 #[must_use = "a retry does nothing unless it is `.await`ed"]
-pub struct Retry<'a, F, E> {
+pub struct Retry<'a, F, E, M = WithAttempt> {
     f: F,
     attempts: u32,
     delay: Duration,
@@ -161,10 +214,10 @@ pub struct Retry<'a, F, E> {
     deadline: Option<(Duration, Convert<E>)>,
     panics: Option<Convert<E>>,
     at: &'static Location<'static>,
-    _lifetime: PhantomData<&'a ()>,
+    _marker: PhantomData<(&'a (), fn() -> M)>,
 }
 
-impl<'a, F, E> Retry<'a, F, E> {
+impl<'a, F, E, M> Retry<'a, F, E, M> {
     /// At most `n` calls in all, the first included (default 3); `0` is taken as 1.
     pub fn attempts(mut self, n: u32) -> Self {
         self.attempts = n.max(1);
@@ -212,7 +265,7 @@ impl<'a, F, E> Retry<'a, F, E> {
     }
 }
 
-impl<'a, F, E: From<Error>> Retry<'a, F, E> {
+impl<'a, F, E: From<Error>, M> Retry<'a, F, E, M> {
     /// Drops an attempt that takes longer than `limit`: it failed with
     /// `Error::TimedOut(limit)` converted into `E` (and is retried like any error).
     pub fn attempt_timeout(mut self, limit: Duration) -> Self {
@@ -236,29 +289,29 @@ impl<'a, F, E: From<Error>> Retry<'a, F, E> {
     }
 }
 
-impl<'a, F, Fut, T, E> IntoFuture for Retry<'a, F, E>
+impl<'a, F, M: 'a> IntoFuture for Retry<'a, F, F::Err, M>
 where
-    F: FnMut(u32) -> Fut + Send + 'a,
-    Fut: Future<Output = Result<T, E>> + Send + 'a,
-    T: Send + 'a,
-    E: Send + 'a,
+    F: Attempt<M> + 'a,
+    F::Future: 'a,
+    F::Ok: Send + 'a,
+    F::Err: Send + 'a,
 {
-    type Output = Result<T, E>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'a>>;
+    type Output = Result<F::Ok, F::Err>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<F::Ok, F::Err>> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.run())
     }
 }
 
-impl<'a, F, Fut, T, E> Retry<'a, F, E>
+impl<'a, F, M: 'a> Retry<'a, F, F::Err, M>
 where
-    F: FnMut(u32) -> Fut + Send + 'a,
-    Fut: Future<Output = Result<T, E>> + Send + 'a,
-    T: Send + 'a,
-    E: Send + 'a,
+    F: Attempt<M> + 'a,
+    F::Future: 'a,
+    F::Ok: Send + 'a,
+    F::Err: Send + 'a,
 {
-    async fn run(mut self) -> Result<T, E> {
+    async fn run(mut self) -> Result<F::Ok, F::Err> {
         let deadline = self
             .deadline
             .map(|(total, convert)| (later(total), total, convert));
@@ -302,14 +355,15 @@ where
     async fn attempt(
         &mut self,
         attempt: u32,
-        deadline: Option<(Instant, Duration, Convert<E>)>,
-    ) -> Result<T, E> {
+        deadline: Option<(Instant, Duration, Convert<F::Err>)>,
+    ) -> Result<F::Ok, F::Err> {
         let fut = match self.panics {
-            None => (self.f)(attempt),
+            None => self.f.attempt(attempt),
             Some(convert) => {
                 // `f` itself may panic too, before it returns its future.
                 let f = &mut self.f;
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(attempt))) {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.attempt(attempt)))
+                {
                     Ok(fut) => fut,
                     Err(payload) => {
                         return Err(convert(Error::Panicked(crate::panic::capture(
@@ -320,7 +374,7 @@ where
             }
         };
         // Whichever ends first: the attempt's own limit, or the deadline.
-        let mut limit: Option<(Instant, Duration, Convert<E>)> = self
+        let mut limit: Option<(Instant, Duration, Convert<F::Err>)> = self
             .attempt_timeout
             .map(|(d, convert)| (later(d), d, convert));
         if let Some(deadline) = deadline
@@ -346,7 +400,7 @@ where
     }
 }
 
-impl<F, E> fmt::Debug for Retry<'_, F, E> {
+impl<F, E, M> fmt::Debug for Retry<'_, F, E, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Retry")
             .field("attempts", &self.attempts)
