@@ -140,7 +140,8 @@ where
         deadline: None,
         panics: None,
         at: Location::caller(),
-        _marker: PhantomData,
+        _lifetime: PhantomData,
+        _shape: PhantomData,
     }
 }
 
@@ -214,7 +215,8 @@ pub struct Retry<'a, F, E, M = WithAttempt> {
     deadline: Option<(Duration, Convert<E>)>,
     panics: Option<Convert<E>>,
     at: &'static Location<'static>,
-    _marker: PhantomData<(&'a (), fn() -> M)>,
+    _lifetime: PhantomData<&'a ()>,
+    _shape: PhantomData<fn() -> M>,
 }
 
 impl<'a, F, E, M> Retry<'a, F, E, M> {
