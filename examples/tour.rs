@@ -283,11 +283,7 @@ pub(crate) async fn main() -> Result<(), Error> {
     let pool = goscope::Pool::new(10);
     let mut jobs = Vec::new();
     for n in 1..=20u64 {
-        jobs.push(
-            pool.submit(async move { n * n })
-                .await
-                .expect("the pool is open"),
-        );
+        jobs.push(pool.submit(async move { n * n }).await);
     }
     pool.close();
     pool.wait().await;

@@ -62,5 +62,5 @@ pub use fan_out::{
     try_map,
 };
 pub use limit::{Limiter, LimiterPermit, RateLimiter, WaitGroup};
-pub use pool::{Pool, PoolTask, SubmitError, TrySubmitError};
+pub use pool::{Pool, PoolTask, TrySubmitError};
 pub use retry::{Attempt, Jitter, Retry, WithAttempt, WithoutAttempt, retry};

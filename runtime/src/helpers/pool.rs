@@ -42,8 +42,7 @@ use crate::{Error, Task};
 /// let pool = Pool::new(10);
 /// let mut handles = Vec::new();
 /// for item in 0..100u64 {
-///     let handle = pool.submit(async move { item * item }).await;
-///     handles.push(handle.expect("the pool is open"));
+///     handles.push(pool.submit(async move { item * item }).await);
 /// }
 /// pool.close();
 /// pool.wait().await; // everything submitted has run
@@ -141,23 +140,25 @@ impl Pool {
         }
     }
 
-    /// Queues `job`, waiting while the queue is full, and returns its handle; or gives the
-    /// job back if the pool is closed.
+    /// Queues `job`, waiting while the queue is full, and returns its handle.
+    ///
+    /// On a closed pool the job is not run: its handle resolves to
+    /// `Err(Error::Cancelled)` at once (as a task spawned on a runtime that is shutting
+    /// down). [`try_submit`](Pool::try_submit) gives the job back instead.
     #[track_caller]
-    pub fn submit<F>(
-        &self,
-        job: F,
-    ) -> impl Future<Output = Result<PoolTask<F::Output>, SubmitError<F>>> + Send + '_
+    // The future resolves to the handle (itself a future) once the job is queued.
+    #[allow(clippy::async_yields_async)]
+    pub fn submit<F>(&self, job: F) -> impl Future<Output = PoolTask<F::Output>> + Send + '_
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let (cell, handle) = self.job(job);
         async move {
-            match self.queue.send(cell).await {
-                Ok(()) => Ok(handle),
-                Err(refused) => Err(SubmitError(take_back(refused.into_inner()))),
-            }
+            // Refused (closed): the job comes back and is dropped here, which resolves its
+            // handle as cancelled and counts it done.
+            let _ = self.queue.send(cell).await;
+            handle
         }
     }
 
@@ -434,9 +435,6 @@ impl<T> fmt::Debug for PoolTask<T> {
     }
 }
 
-/// [`Pool::submit`] on a closed pool: the job, given back.
-pub struct SubmitError<F>(pub F);
-
 /// Why [`Pool::try_submit`] gave the job back.
 pub enum TrySubmitError<F> {
     /// The queue is full.
@@ -453,20 +451,6 @@ impl<F> TrySubmitError<F> {
         }
     }
 }
-
-impl<F> fmt::Debug for SubmitError<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SubmitError(..)")
-    }
-}
-
-impl<F> fmt::Display for SubmitError<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the pool is closed")
-    }
-}
-
-impl<F> std::error::Error for SubmitError<F> {}
 
 impl<F> fmt::Debug for TrySubmitError<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
