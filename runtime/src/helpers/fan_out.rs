@@ -134,25 +134,7 @@ where
     Fut::Output: Send + 'static,
 {
     check_limit("map", limit);
-    let items = items.into_iter();
-    let f = Arc::new(f);
-    async move {
-        let per_worker = drive(items, limit, move |feed, first| {
-            let f = Arc::clone(&f);
-            async move {
-                let mut outputs = Vec::new();
-                let mut next = Some(first);
-                while let Some((index, item)) = next {
-                    outputs.push((index, f(item).await));
-                    tokio::task::consume_budget().await;
-                    next = feed.take();
-                }
-                Ok::<_, Error>(outputs)
-            }
-        })
-        .await?;
-        Ok(in_order(per_worker))
-    }
+    ordered(items.into_iter(), limit, f, Ok::<_, Error>)
 }
 
 /// [`map`] for a fallible `f`: the outputs in item order, or the first `Err` — which
@@ -202,25 +184,38 @@ where
     E: From<Error> + Send + 'static,
 {
     check_limit("try_map", limit);
-    let items = items.into_iter();
+    ordered(items.into_iter(), limit, f, std::convert::identity)
+}
+
+/// `map` and `try_map`: `outcome` makes each output a `Result` (`Ok` for `map`, as it is
+/// for `try_map`). Each worker keeps its `(index, value)` pairs; they are put in item
+/// order at the end.
+async fn ordered<I, F, Fut, O, T, E>(items: I, limit: usize, f: F, outcome: O) -> Result<Vec<T>, E>
+where
+    O: Fn(Fut::Output) -> Result<T, E> + Copy + Send + Sync + 'static,
+    I: Iterator + Send + 'static,
+    I::Item: Send + 'static,
+    F: Fn(I::Item) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    T: Send + 'static,
+    E: From<Error> + Send + 'static,
+{
     let f = Arc::new(f);
-    async move {
-        let per_worker = drive(items, limit, move |feed, first| {
-            let f = Arc::clone(&f);
-            async move {
-                let mut outputs = Vec::new();
-                let mut next = Some(first);
-                while let Some((index, item)) = next {
-                    outputs.push((index, f(item).await?));
-                    tokio::task::consume_budget().await;
-                    next = feed.take();
-                }
-                Ok::<_, E>(outputs)
+    let per_worker = drive(items, limit, move |feed, first| {
+        let f = Arc::clone(&f);
+        async move {
+            let mut outputs = Vec::new();
+            let mut next = Some(first);
+            while let Some((index, item)) = next {
+                outputs.push((index, outcome(f(item).await)?));
+                tokio::task::consume_budget().await;
+                next = feed.take();
             }
-        })
-        .await?;
-        Ok(in_order(per_worker))
-    }
+            Ok::<_, E>(outputs)
+        }
+    })
+    .await?;
+    Ok(in_order(per_worker))
 }
 
 /// Calls `f` on every item, at most `limit` at a time in parallel tasks, and returns once
