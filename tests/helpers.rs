@@ -720,6 +720,17 @@ fn jitter_stays_within_its_bounds() {
             assert!(d >= ms(low) && d <= ms(high), "{jitter:?}: {d:?}");
         }
     }
+    // SPEC's form, `jitter(bool)`: `true` is full jitter.
+    let mut next = None;
+    let _: Result<(), ()> = rt.block_on(
+        goscope::retry(|| async { Err(()) })
+            .attempts(2)
+            .delay(ms(1_000))
+            .jitter(true)
+            .notify(|_, _, d| next = Some(d))
+            .into_future(),
+    );
+    assert!(next.unwrap() <= ms(1_000));
     assert_eq!(Jitter::from(true), Jitter::Full);
     assert_eq!(Jitter::from(false), Jitter::None);
 }

@@ -267,6 +267,11 @@ impl<F> Settled<F> {
     pub(crate) fn new(fut: F, at: &'static Location<'static>) -> Self {
         Settled { fut, at }
     }
+
+    /// The future, back (never polled: nothing is pinned yet).
+    pub(crate) fn into_inner(self) -> F {
+        self.fut
+    }
 }
 
 impl<F: Future> Future for Settled<F> {

@@ -54,26 +54,44 @@ impl<I: Iterator> Feed<I> {
 /// `try_for_each`'s finished items: `(index, outcome)`.
 type Slots<E> = Vec<(usize, Result<(), E>)>;
 
+/// A worker's items: the one it was started for, then the next ones from the feed.
+struct Items<I: Iterator> {
+    feed: Arc<Feed<I>>,
+    first: Option<(usize, I::Item)>,
+}
+
+impl<I: Iterator> Items<I> {
+    /// The next item and its index. (After each item a worker spends a unit of the
+    /// task's cooperative budget, `tokio::task::consume_budget`, so that a run of items
+    /// that are always ready still yields to the runtime.)
+    fn next(&mut self) -> Option<(usize, I::Item)> {
+        self.first.take().or_else(|| self.feed.take())
+    }
+}
+
 /// Runs `worker` over the items in at most `limit` workers: the `'static` children of a
 /// scope of our own (so a failure cancels the rest, and an enclosing scope's cancellation
 /// reaches them). A worker is started only for an item there is: never more workers than
 /// items. Returns each worker's output, or the scope's first failure.
-async fn drive<I, W, Fut, R, E>(items: I, limit: usize, worker: W) -> Result<Vec<R>, E>
+async fn drive<I, W, Fut, R, E>(feed: &Arc<Feed<I>>, limit: usize, worker: W) -> Result<Vec<R>, E>
 where
     I: Iterator + Send + 'static,
     I::Item: Send + 'static,
-    W: Fn(Arc<Feed<I>>, (usize, I::Item)) -> Fut,
+    W: Fn(Items<I>) -> Fut,
     Fut: Future<Output = Result<R, E>> + Send + 'static,
     R: Send + 'static,
     E: From<Error> + Send + 'static,
 {
-    let feed = Feed::new(items);
     let scope = Scope::<E>::new();
     run(&scope, async {
         let mut workers = Vec::new();
         while workers.len() < limit {
             let Some(first) = feed.take() else { break };
-            workers.push(scope.spawn(worker(Arc::clone(&feed), first)));
+            let items = Items {
+                feed: Arc::clone(feed),
+                first: Some(first),
+            };
+            workers.push(scope.spawn(worker(items)));
         }
         let mut outputs = Vec::with_capacity(workers.len());
         for worker in workers {
@@ -201,15 +219,13 @@ where
     E: From<Error> + Send + 'static,
 {
     let f = Arc::new(f);
-    let per_worker = drive(items, limit, move |feed, first| {
+    let per_worker = drive(&Feed::new(items), limit, move |mut items| {
         let f = Arc::clone(&f);
         async move {
             let mut outputs = Vec::new();
-            let mut next = Some(first);
-            while let Some((index, item)) = next {
+            while let Some((index, item)) = items.next() {
                 outputs.push((index, outcome(f(item).await)?));
                 tokio::task::consume_budget().await;
-                next = feed.take();
             }
             Ok::<_, E>(outputs)
         }
@@ -286,17 +302,15 @@ where
 {
     crate::panic::install_process_hook();
     let f = Arc::new(f);
-    let first_panics = drive(items, limit, move |feed, first| {
+    let first_panics = drive(&Feed::new(items), limit, move |mut items| {
         let f = Arc::clone(&f);
         async move {
             let mut first_panic: Option<(usize, Error)> = None;
-            let mut next = Some(first);
-            while let Some((index, item)) = next {
+            while let Some((index, item)) = items.next() {
                 if let Err(panic) = Settled::new(f(item), at).await {
                     first_panic.get_or_insert((index, panic));
                 }
                 tokio::task::consume_budget().await;
-                next = feed.take();
             }
             Ok::<_, Error>(first_panic)
         }
@@ -372,40 +386,23 @@ where
         crate::panic::install_process_hook();
         // Kept outside the workers, so that what finished survives a cancellation.
         let done: Arc<Mutex<Slots<E>>> = Arc::default();
-        let feed_done = Arc::clone(&done);
         let f = Arc::new(f);
         let feed = Feed::new(items);
-        let worker_feed = Arc::clone(&feed);
-        let scope = Scope::<Error>::new();
-        let _cancelled = run(&scope, async {
-            let mut workers = Vec::new();
-            while workers.len() < limit {
-                let Some(first) = worker_feed.take() else {
-                    break;
-                };
-                let (f, feed, done) = (
-                    Arc::clone(&f),
-                    Arc::clone(&worker_feed),
-                    Arc::clone(&feed_done),
-                );
-                workers.push(scope.spawn(async move {
-                    let mut next = Some(first);
-                    while let Some((index, item)) = next {
-                        let outcome = match Settled::new(f(item), at).await {
-                            Ok(outcome) => outcome,
-                            Err(panic) => Err(E::from(panic)),
-                        };
-                        done.lock().push((index, outcome));
-                        tokio::task::consume_budget().await;
-                        next = feed.take();
-                    }
-                    Ok(())
-                }));
+        // Cancelled (an enclosing scope): the items still running stop; what finished
+        // is in `done`.
+        let _cancelled = drive(&feed, limit, |mut items| {
+            let (f, done) = (Arc::clone(&f), Arc::clone(&done));
+            async move {
+                while let Some((index, item)) = items.next() {
+                    let outcome = match Settled::new(f(item), at).await {
+                        Ok(outcome) => outcome,
+                        Err(panic) => Err(E::from(panic)),
+                    };
+                    done.lock().push((index, outcome));
+                    tokio::task::consume_budget().await;
+                }
+                Ok::<_, Error>(())
             }
-            for worker in workers {
-                worker.await?;
-            }
-            Ok(())
         })
         .await;
         // Cancelled: the items not taken yet get their slot too.

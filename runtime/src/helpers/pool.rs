@@ -4,7 +4,7 @@ use std::any::Any;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -14,6 +14,7 @@ use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::chan::{Receiver, Sender, TrySendError};
+use crate::join::Settled;
 use crate::{Error, Task};
 
 /// `n` workers — tasks — that run the jobs submitted to the pool, one at a time each, in
@@ -122,6 +123,8 @@ impl Pool {
             n > 0,
             "`Pool::new(0)`: a pool without workers would never run a job; use at least 1"
         );
+        // The hook that records where a job panicked, for `PanicError::location`.
+        crate::panic::install_process_hook();
         let token = crate::scope::CURRENT
             .try_with(|current| current.child_token())
             .unwrap_or_default();
@@ -184,17 +187,16 @@ impl Pool {
         F::Output: Send + 'static,
     {
         let (result, rx) = oneshot::channel();
-        let cancel = self.shared.token.child_token();
+        let cancel = Arc::new(self.shared.token.child_token());
         let cell = Box::new(JobCell {
-            fut,
-            cancelled: cancel.clone().cancelled_owned(),
-            token: Arc::new(cancel.clone()),
+            fut: Settled::new(fut, Location::caller()),
+            cancelled: CancellationToken::clone(&cancel).cancelled_owned(),
+            token: Arc::clone(&cancel),
             ticket: Ticket {
                 result: Some(result),
                 seq: self.shared.register(),
                 shared: Arc::clone(&self.shared),
             },
-            at: Location::caller(),
         });
         (cell, PoolTask { result: rx, cancel })
     }
@@ -328,17 +330,16 @@ impl<T> Drop for Ticket<T> {
 }
 
 pin_project_lite::pin_project! {
-    /// A job: the user's future, its cancellation, and its ticket. (No drop glue of its
-    /// own — the ticket has it — so a refused job can be taken apart to give the future
-    /// back.)
+    /// A job: the user's future (its panics captured), its cancellation, and its
+    /// ticket. (No drop glue of its own — the ticket has it — so a refused job can be
+    /// taken apart to give the future back.)
     struct JobCell<F: Future> {
         #[pin]
-        fut: F,
+        fut: Settled<F>,
         #[pin]
         cancelled: WaitForCancellationFutureOwned,
         token: Arc<CancellationToken>,
         ticket: Ticket<F::Output>,
-        at: &'static Location<'static>,
     }
 }
 
@@ -355,14 +356,7 @@ where
         let outcome = if this.cancelled.poll(cx).is_ready() {
             Err(Error::Cancelled)
         } else {
-            let fut = this.fut;
-            match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-                Ok(Poll::Pending) => return Poll::Pending,
-                Ok(Poll::Ready(value)) => Ok(value),
-                Err(payload) => Err(Error::Panicked(crate::panic::capture(
-                    payload, None, this.at,
-                ))),
-            }
+            std::task::ready!(this.fut.poll(cx))
         };
         this.ticket.send(outcome);
         Poll::Ready(())
@@ -387,7 +381,7 @@ where
     match job.into_any().downcast::<JobCell<F>>() {
         Ok(cell) => {
             let JobCell { fut, .. } = *cell;
-            fut
+            fut.into_inner()
         }
         Err(_) => unreachable!("a refused job is the one just made"),
     }
@@ -401,7 +395,7 @@ where
 /// does.
 pub struct PoolTask<T> {
     result: oneshot::Receiver<Result<T, Error>>,
-    cancel: CancellationToken,
+    cancel: Arc<CancellationToken>,
 }
 
 impl<T> PoolTask<T> {
