@@ -4,22 +4,20 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use futures_util::future::select;
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use super::BoxError;
 use super::error::{AddError, Cause, Failure, ManagerError, Phase};
-use super::run::Entry;
+use super::run::{Entry, caught};
 use super::service::{ExecuteFn, PhaseFuture, execute_fn};
 use crate::Error;
-use crate::panic;
 use crate::scope::{self, Scope};
 
 /// An execute-only task waiting for the execute phase.
@@ -189,15 +187,7 @@ impl Running {
         ctx: CancellationToken,
     ) {
         self.started = true;
-        let cause = match AssertUnwindSafe(fut).catch_unwind().await {
-            Ok(Ok(())) => None,
-            Ok(Err(error)) => Some(Cause::Error(error)),
-            Err(payload) => Some(Cause::Panicked(panic::capture(
-                payload,
-                Some(self.name.clone()),
-                at,
-            ))),
-        };
+        let cause = caught(fut, &self.name, at).await;
         if let Some(cause) = cause {
             let stops = !ctx.is_cancelled();
             self.shared

@@ -304,18 +304,15 @@ async fn initialize(shared: &Shared, services: &mut [Entry], stop: &Cancellation
             break;
         };
         // Called inside the caught future: a panic before its first `.await` is caught too.
-        let init = AssertUnwindSafe(async { service.initialize().await }).catch_unwind();
+        let init = caught(async { service.initialize().await }, &entry.name, entry.at);
         let cause = match stop.run_until_cancelled(init).await {
             // Stopped while it initialised: it did not finish, so it is not cleaned up.
             None => break,
-            Some(Ok(Ok(()))) => {
+            Some(None) => {
                 initialised += 1;
                 continue;
             }
-            Some(Ok(Err(error))) => Cause::Error(error),
-            Some(Err(payload)) => {
-                Cause::Panicked(panic::capture(payload, Some(entry.name.clone()), entry.at))
-            }
+            Some(Some(cause)) => cause,
         };
         shared.fail(Failure::new(&entry.name, Phase::Initialize, cause), true);
         break;
@@ -331,16 +328,33 @@ async fn cleanup(entry: &mut Entry, timeout: Duration) -> Option<Failure> {
         let cause = Cause::Error(SHARED.into());
         return Some(Failure::new(&entry.name, Phase::Cleanup, cause));
     };
-    let clean = AssertUnwindSafe(async { service.cleanup().await }).catch_unwind();
+    let clean = caught(async { service.cleanup().await }, &entry.name, entry.at);
     let cause = match tokio::time::timeout(timeout, clean).await {
-        Ok(Ok(Ok(()))) => return None,
-        Ok(Ok(Err(error))) => Cause::Error(error),
-        Ok(Err(payload)) => {
-            Cause::Panicked(panic::capture(payload, Some(entry.name.clone()), entry.at))
-        }
+        Ok(None) => return None,
+        Ok(Some(cause)) => cause,
         Err(_) => Cause::TimedOut(timeout),
     };
     Some(Failure::new(&entry.name, Phase::Cleanup, cause))
+}
+
+/// Runs one phase of the service `name`: `None` if it succeeded, else its error or its
+/// panic (captured as the service's, and reported to the panic hook).
+// `&Cow`, not `&str`: a `'static` name is cloned into the `PanicError` without allocating.
+#[allow(clippy::ptr_arg)]
+pub(super) async fn caught(
+    phase: impl Future<Output = Result<(), BoxError>>,
+    name: &Cow<'static, str>,
+    at: &'static Location<'static>,
+) -> Option<Cause> {
+    match AssertUnwindSafe(phase).catch_unwind().await {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(Cause::Error(error)),
+        Err(payload) => Some(Cause::Panicked(panic::capture(
+            payload,
+            Some(name.clone()),
+            at,
+        ))),
+    }
 }
 
 impl fmt::Debug for Manager {
