@@ -105,11 +105,19 @@ where
 /// The workers' `(index, value)` pairs, in index order.
 fn in_order<T>(per_worker: Vec<Vec<(usize, T)>>) -> Vec<T> {
     let total = per_worker.iter().map(Vec::len).sum();
+    by_index(total, per_worker.into_iter().flatten())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// `total` slots, each holding the value of that index if there is one.
+fn by_index<T>(total: usize, pairs: impl IntoIterator<Item = (usize, T)>) -> Vec<Option<T>> {
     let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(total).collect();
-    for (index, value) in per_worker.into_iter().flatten() {
+    for (index, value) in pairs {
         slots[index] = Some(value);
     }
-    slots.into_iter().flatten().collect()
+    slots
 }
 
 /// Calls `f` on every item, at most `limit` at a time in parallel tasks, and returns the
@@ -408,12 +416,7 @@ where
         // Cancelled: the items not taken yet get their slot too.
         while feed.take().is_some() {}
         let total = feed.next.lock().0;
-        let mut slots: Vec<Option<Result<(), E>>> =
-            std::iter::repeat_with(|| None).take(total).collect();
-        for (index, outcome) in std::mem::take(&mut *done.lock()) {
-            slots[index] = Some(outcome);
-        }
-        slots
+        by_index(total, std::mem::take(&mut *done.lock()))
             .into_iter()
             .map(|slot| slot.unwrap_or_else(|| Err(Error::Cancelled.into())))
             .collect()

@@ -59,7 +59,6 @@ pub struct Pool {
     queue: Sender<Box<dyn Job>>,
     shared: Arc<Shared>,
     workers: Vec<Task<()>>,
-    size: usize,
 }
 
 /// What the workers and the jobs share with the pool.
@@ -139,7 +138,6 @@ impl Pool {
             queue,
             shared,
             workers,
-            size: n,
         }
     }
 
@@ -242,7 +240,7 @@ impl Pool {
 
     /// The number of workers.
     pub fn size(&self) -> usize {
-        self.size
+        self.workers.len()
     }
 
     /// The number of jobs submitted and not yet done (queued or running).
@@ -263,10 +261,9 @@ impl Drop for Pool {
 impl fmt::Debug for Pool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")
-            .field("size", &self.size)
+            .field("size", &self.size())
             .field("pending", &self.pending())
             .field("closed", &self.is_closed())
-            .field("workers", &self.workers.len())
             .finish()
     }
 }
