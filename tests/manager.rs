@@ -581,9 +581,26 @@ async fn a_shutdown_during_initialise_cancels_it_and_cleans_up_the_initialised()
 #[cfg(unix)]
 #[tokio::test]
 async fn sigterm_is_a_clean_shutdown_with_shutdown_on_signals() {
+    a_signal_is_a_clean_shutdown("-TERM").await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn ctrl_c_is_a_clean_shutdown_with_shutdown_on_signals() {
+    a_signal_is_a_clean_shutdown("-INT").await;
+}
+
+/// Sends `signal` (a `kill` flag) to this process while a manager with
+/// `shutdown_on_signals` runs, and checks that it stopped cleanly.
+#[cfg(unix)]
+async fn a_signal_is_a_clean_shutdown(signal: &str) {
     // Real time (the signal comes through the I/O driver), bounded waits. On a
     // current-thread runtime the handlers are registered in the manager's first poll,
-    // before any execute can start: once one has, a SIGTERM is caught, not fatal.
+    // before any execute can start: once one has, the signal is caught, not fatal. A
+    // signal reaches every manager listening in the process: the signal tests take
+    // turns.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
     let log = Log::default();
     let (started, mut heard) = mpsc::unbounded_channel();
     let mut manager = Manager::new();
@@ -593,7 +610,7 @@ async fn sigterm_is_a_clean_shutdown_with_shutdown_on_signals() {
     let run = goscope::go(manager.run());
     wait_started(&mut heard, 1).await;
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &std::process::id().to_string()])
+        .args([signal, &std::process::id().to_string()])
         .status()
         .expect("`kill` runs");
     assert!(status.success());
