@@ -1,4 +1,6 @@
-#![doc = include_str!("../../README.md")]
+// The crate docs are the README: `runtime/README.md` is a link to the root one, so that
+// one text serves GitHub, crates.io and docs.rs, and `cargo package` ships it.
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![deny(missing_debug_implementations)]
 
