@@ -29,7 +29,7 @@ pub use helpers::{
     map_stream_unordered, retry, try_for_each, try_map,
 };
 pub use join::{Timeout, all, race, race_ok, settle, timeout, try_all};
-pub use panic::{PanicError, PanicLocation, clear_panic_hook, set_panic_hook};
+pub use panic::{PanicError, PanicLocation, PanicPayload, clear_panic_hook, set_panic_hook};
 pub use scope::cancelled;
 pub use task::{Task, TaskTimeout, go, go_blocking, go_ctx, go_with_recover};
 pub use time::{After, after};

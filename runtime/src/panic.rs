@@ -32,6 +32,10 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, Location};
 use std::sync::{Arc, Once, RwLock};
 
+mod payload;
+
+pub use payload::PanicPayload;
+
 /// Where a panic happened: file, line and column, as `file:line:column`.
 ///
 /// ```
@@ -84,6 +88,11 @@ impl fmt::Display for PanicLocation {
 
 /// A panic captured by goscope: its payload, message, location and the task it happened in.
 ///
+/// It is `Send + Sync + 'static` and a [`std::error::Error`], so `?` turns it (or the
+/// [`Error`](crate::Error) that holds it) into `anyhow::Error`, `eyre::Report` or
+/// `Box<dyn std::error::Error + Send + Sync>`; the payload stays the original one
+/// ([`into_panic`](Self::into_panic)).
+///
 /// Awaiting a task that panicked gives `Err(Error::Panicked(panic_error))`; nothing is
 /// printed twice and nothing is lost. To re-raise the panic in the current thread, use
 /// [`std::panic::resume_unwind`] with [`PanicError::into_panic`].
@@ -113,7 +122,7 @@ pub struct PanicError {
 }
 
 struct Captured {
-    payload: Box<dyn Any + Send + 'static>,
+    payload: PanicPayload,
     location: Option<PanicLocation>,
     task_name: Option<Cow<'static, str>>,
     spawned_at: Option<&'static Location<'static>>,
@@ -134,7 +143,7 @@ impl PanicError {
     pub fn from_panic(payload: Box<dyn Any + Send + 'static>) -> Self {
         PanicError {
             inner: Box::new(Captured {
-                payload,
+                payload: PanicPayload::new(payload),
                 location: take_location(),
                 task_name: None,
                 spawned_at: None,
@@ -155,9 +164,10 @@ impl PanicError {
     /// The panic message, when the payload is a string (`panic!("…")` with or without
     /// format arguments); `None` for other payloads (`std::panic::panic_any(42)`).
     pub fn message(&self) -> Option<&str> {
-        if let Some(s) = self.inner.payload.downcast_ref::<&'static str>() {
+        let payload = &self.inner.payload;
+        if let Some(s) = payload.downcast_ref::<&'static str>() {
             Some(s)
-        } else if let Some(s) = self.inner.payload.downcast_ref::<String>() {
+        } else if let Some(s) = payload.downcast_ref::<String>() {
             Some(s)
         } else {
             None
@@ -186,9 +196,21 @@ impl PanicError {
         self.inner.spawned_at
     }
 
-    /// The panic payload, as `catch_unwind` returned it.
-    pub fn payload(&self) -> &(dyn Any + Send + 'static) {
-        &*self.inner.payload
+    /// The panic payload, to inspect: [`PanicPayload::is`] tests its type,
+    /// [`PanicPayload::downcast_ref`] reads it as a `Sync` type.
+    ///
+    /// ```
+    /// let caught = std::panic::catch_unwind(|| std::panic::panic_any(7_u8)).unwrap_err();
+    /// let p = goscope::PanicError::from_panic(caught);
+    /// assert_eq!(p.payload().downcast_ref::<u8>(), Some(&7));
+    /// ```
+    pub fn payload(&self) -> &PanicPayload {
+        &self.inner.payload
+    }
+
+    /// The panic payload, mutably: [`PanicPayload::downcast_mut`] reads it as any type.
+    pub fn payload_mut(&mut self) -> &mut PanicPayload {
+        &mut self.inner.payload
     }
 
     /// The panic payload, to re-raise with [`std::panic::resume_unwind`].
@@ -199,7 +221,7 @@ impl PanicError {
     /// std::panic::resume_unwind(p.into_panic());
     /// ```
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.inner.payload
+        self.inner.payload.into_inner()
     }
 }
 

@@ -143,10 +143,9 @@ impl std::error::Error for Failure {
 /// Displays as its failures in order, joined by `"; then "`:
 /// ``"execute of service `worker` failed: disk full; then cleanup of service `db` failed: timed out after 30s"``.
 ///
-/// It is `Send` but not `Sync`: a captured [`PanicError`] holds the panic's payload,
-/// which is only `Send` (as [`goscope::Error`](crate::Error) does). Where a
-/// `Send + Sync` error is needed (`anyhow::Error`, `Box<dyn Error + Send + Sync>`),
-/// convert its text: `error.to_string()`.
+/// It is `Send + Sync + 'static`, so `?` turns it into `anyhow::Error`, `eyre::Report` or
+/// `Box<dyn Error + Send + Sync>`. Its [`source`](std::error::Error::source) is the first
+/// failure, whose source is the phase's own error or its [`PanicError`].
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct ManagerError {
