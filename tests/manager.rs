@@ -591,7 +591,8 @@ async fn ctrl_c_is_a_clean_shutdown_with_shutdown_on_signals() {
 }
 
 /// Sends `signal` (a `kill` flag) to this process while a manager with
-/// `shutdown_on_signals` runs, and checks that it stopped cleanly.
+/// `shutdown_on_signals` runs, and checks that it stopped cleanly, by cancelling its
+/// shutdown token itself: a service outside the manager that watches the token stops.
 #[cfg(unix)]
 async fn a_signal_is_a_clean_shutdown(signal: &str) {
     // Real time (the signal comes through the I/O driver), bounded waits. On a
@@ -607,6 +608,9 @@ async fn a_signal_is_a_clean_shutdown(signal: &str) {
     manager
         .shutdown_on_signals()
         .add(Probe::new("A", &log).exec(waits("A", &log, &started)));
+    let shutdown = manager.shutdown_token();
+    let watched = shutdown.clone();
+    let outside = goscope::go(async move { watched.cancelled().await });
     let run = goscope::go(manager.run());
     wait_started(&mut heard, 1).await;
     let status = std::process::Command::new("kill")
@@ -618,6 +622,14 @@ async fn a_signal_is_a_clean_shutdown(signal: &str) {
         .await
         .expect("the signal stopped the manager")
         .unwrap()
+        .unwrap();
+    assert!(
+        shutdown.is_cancelled(),
+        "the signal left the shutdown token alone"
+    );
+    tokio::time::timeout(Duration::from_secs(30), outside)
+        .await
+        .expect("the service watching the shutdown token stopped")
         .unwrap();
     assert_eq!(events(&log), expected(&["A"], &["A stopped", "cleanup A"]));
 }

@@ -19,8 +19,8 @@
 //!   execute-only task ([`Manager::add_execute`], [`ManagerHandle::add_execute`]),
 //!   each as its own task on the runtime, in parallel. The phase ends when
 //!   - the shutdown token is cancelled ([`Manager::shutdown_token`],
-//!     [`Manager::shutdown_with`], [`ManagerHandle::shutdown`]), or a signal arrives
-//!     ([`Manager::shutdown_on_signals`]): a clean stop;
+//!     [`Manager::shutdown_with`], [`ManagerHandle::shutdown`]), by hand or by a signal
+//!     ([`Manager::shutdown_on_signals`] cancels the token itself): a clean stop;
 //!   - an execute returns `Err` or panics: the first such failure is what `run` returns;
 //!   - or every execute has returned `Ok(())`: nothing is left to supervise.
 //!
