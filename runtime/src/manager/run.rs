@@ -246,7 +246,9 @@ impl Manager {
     /// Runs the three phases: initialise each service in order, execute everything in
     /// parallel until a shutdown, a failure or the end of every execute, then clean up
     /// the initialised services in reverse order. Returns `Ok(())` when nothing failed
-    /// (a shutdown is not a failure), else every failure.
+    /// (a shutdown is not a failure), else every failure — each of which was also a
+    /// `tracing` error event (target `goscope::manager`; fields `service`, `phase`,
+    /// `cause`) when it happened.
     ///
     /// When it returns, nothing it started is still running. Dropping the future
     /// instead aborts every execute and skips the cleanups: shut down with the token to
