@@ -80,13 +80,18 @@ pub(crate) async fn run(log: &Log, signals: bool) {
     manager
         .add(Database { log: log.clone() })
         .add(Cache { log: log.clone() })
-        .add(AcceptLoop::new("orders", incoming, 4, move |order: u32| {
-            let log = handled.clone();
-            async move {
-                tokio::time::sleep(Duration::from_millis(15)).await; // charge, ship
-                log.say(format!("execute: order {order} handled"));
-            }
-        }))
+        .add(AcceptLoop::new(
+            "orders",
+            incoming,
+            4,
+            move |order: u32, _ctx| {
+                let log = handled.clone();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(15)).await; // charge, ship
+                    log.say(format!("execute: order {order} handled"));
+                }
+            },
+        ))
         .add(Ticker::new(
             "metrics",
             Duration::from_millis(100),

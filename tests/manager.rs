@@ -591,7 +591,8 @@ async fn ctrl_c_is_a_clean_shutdown_with_shutdown_on_signals() {
 }
 
 /// Sends `signal` (a `kill` flag) to this process while a manager with
-/// `shutdown_on_signals` runs, and checks that it stopped cleanly.
+/// `shutdown_on_signals` runs, and checks that it stopped cleanly, by cancelling its
+/// shutdown token itself: a service outside the manager that watches the token stops.
 #[cfg(unix)]
 async fn a_signal_is_a_clean_shutdown(signal: &str) {
     // Real time (the signal comes through the I/O driver), bounded waits. On a
@@ -607,6 +608,9 @@ async fn a_signal_is_a_clean_shutdown(signal: &str) {
     manager
         .shutdown_on_signals()
         .add(Probe::new("A", &log).exec(waits("A", &log, &started)));
+    let shutdown = manager.shutdown_token();
+    let watched = shutdown.clone();
+    let outside = goscope::go(async move { watched.cancelled().await });
     let run = goscope::go(manager.run());
     wait_started(&mut heard, 1).await;
     let status = std::process::Command::new("kill")
@@ -618,6 +622,14 @@ async fn a_signal_is_a_clean_shutdown(signal: &str) {
         .await
         .expect("the signal stopped the manager")
         .unwrap()
+        .unwrap();
+    assert!(
+        shutdown.is_cancelled(),
+        "the signal left the shutdown token alone"
+    );
+    tokio::time::timeout(Duration::from_secs(30), outside)
+        .await
+        .expect("the service watching the shutdown token stopped")
         .unwrap();
     assert_eq!(events(&log), expected(&["A"], &["A stopped", "cleanup A"]));
 }
@@ -854,7 +866,7 @@ async fn an_accept_loop_handles_requests_at_most_limit_at_once_and_drains_on_shu
         "manager.accept",
         incoming,
         2,
-        move |req: Request| {
+        move |req: Request, _ctx| {
             let (log, started) = (Arc::clone(&handler_log), started.clone());
             async move {
                 started.send(req.n).unwrap();
@@ -908,6 +920,56 @@ async fn an_accept_loop_handles_requests_at_most_limit_at_once_and_drains_on_shu
     handled.sort();
     assert_eq!(handled, ["handled 1", "handled 2"]);
     assert!(heard.try_recv().is_err(), "request 3 was never handled");
+}
+
+/// A client's connection: the lines it sends, until it hangs up (drops its sender).
+struct Connection {
+    id: u32,
+    lines: mpsc::UnboundedReceiver<&'static str>,
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_accept_loop_handler_gets_the_ctx_and_a_shutdown_ends_a_long_lived_connection() {
+    let log = Log::default();
+    let (connections, incoming) = goscope::chan::bounded::<Connection>(1);
+    let (served, mut heard) = mpsc::unbounded_channel::<&'static str>();
+    let handler_log = Arc::clone(&log);
+    let mut manager = Manager::new();
+    manager.add(AcceptLoop::new(
+        "manager.connections",
+        incoming,
+        4,
+        move |mut conn: Connection, ctx: CancellationToken| {
+            let (log, served) = (Arc::clone(&handler_log), served.clone());
+            async move {
+                // Serves its client until it hangs up, or until the shutdown.
+                while let Some(line) = ctx.run_until_cancelled(conn.lines.recv()).await {
+                    let Some(line) = line else {
+                        note(&log, format!("{} hung up", conn.id));
+                        return;
+                    };
+                    served.send(line).unwrap();
+                }
+                note(&log, format!("{} closed by the shutdown", conn.id));
+            }
+        },
+    ));
+    let shutdown = manager.shutdown_token();
+    let run = goscope::go(manager.run());
+
+    let (client, lines) = mpsc::unbounded_channel();
+    connections.send(Connection { id: 1, lines }).await.unwrap();
+    client.send("hello").unwrap();
+    assert_eq!(heard.recv().await, Some("hello"));
+
+    // The client never hangs up: only the handler's ctx can end the drain. Had it not
+    // heard of the shutdown, the stop timeout would have aborted it: a failure.
+    shutdown.cancel();
+    run.await
+        .unwrap()
+        .expect("the connection closed on the shutdown: a clean stop");
+    assert_eq!(events(&log), ["1 closed by the shutdown"]);
+    drop(client);
 }
 
 #[test]

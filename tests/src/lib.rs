@@ -159,3 +159,124 @@ pub fn allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
     let out = f();
     (out, ALLOCATIONS.with(std::cell::Cell::get) - before)
 }
+
+/// A [`tracing`] subscriber that records the spans and events it sees, for tests to
+/// assert on. Set it as the thread's default on a current-thread runtime (spawning and
+/// polling then happen on that thread, under it). Tracing caches each callsite's
+/// interest process-wide: a test binary that records does it in every test, from the
+/// start, and in its own binary.
+pub mod trace {
+    use std::fmt;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Level, Metadata, Subscriber};
+
+    /// A span's or an event's fields, as (name, value) text.
+    pub type FieldList = Vec<(String, String)>;
+
+    /// One event the recorder saw.
+    #[derive(Debug, Clone)]
+    pub struct SeenEvent {
+        /// Its level.
+        pub level: Level,
+        /// Its target.
+        pub target: String,
+        /// Its fields (the message is the field `message`).
+        pub fields: FieldList,
+    }
+
+    impl SeenEvent {
+        /// The text of its field `name`, if it has one.
+        pub fn field(&self, name: &str) -> Option<&str> {
+            field(&self.fields, name)
+        }
+    }
+
+    /// What the recorder saw: spans as (name, fields), and events.
+    #[derive(Debug, Default)]
+    pub struct Seen {
+        spans: Mutex<Vec<(&'static str, FieldList)>>,
+        events: Mutex<Vec<SeenEvent>>,
+        next_id: AtomicU64,
+    }
+
+    impl Seen {
+        /// Every span so far, in order, as (name, fields).
+        pub fn spans(&self) -> Vec<(&'static str, FieldList)> {
+            self.spans.lock().unwrap().clone()
+        }
+
+        /// Every event so far, in order.
+        pub fn events(&self) -> Vec<SeenEvent> {
+            self.events.lock().unwrap().clone()
+        }
+    }
+
+    /// The subscriber: records into its [`Seen`].
+    #[derive(Debug)]
+    pub struct Recorder(pub Arc<Seen>);
+
+    /// Runs `f` with a new [`Recorder`] as this thread's default; its output and what
+    /// the recorder saw.
+    pub fn recorded<R>(f: impl FnOnce() -> R) -> (R, Arc<Seen>) {
+        let seen = Arc::new(Seen::default());
+        let out = tracing::subscriber::with_default(Recorder(Arc::clone(&seen)), f);
+        (out, seen)
+    }
+
+    /// The text of the field `name` in `fields`, if it is there.
+    pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    struct Fields(FieldList);
+
+    impl Visit for Fields {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.push((field.name().to_owned(), value.to_owned()));
+        }
+
+        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+            self.0.push((field.name().to_owned(), format!("{value:?}")));
+        }
+    }
+
+    impl Subscriber for Recorder {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+
+        fn new_span(&self, attrs: &Attributes<'_>) -> Id {
+            let mut fields = Fields(Vec::new());
+            attrs.record(&mut fields);
+            let name = attrs.metadata().name();
+            self.0.spans.lock().unwrap().push((name, fields.0));
+            Id::from_u64(self.0.next_id.fetch_add(1, Ordering::Relaxed) + 1)
+        }
+
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+
+        fn event(&self, event: &Event<'_>) {
+            let mut fields = Fields(Vec::new());
+            event.record(&mut fields);
+            let metadata = event.metadata();
+            self.0.events.lock().unwrap().push(SeenEvent {
+                level: *metadata.level(),
+                target: metadata.target().to_owned(),
+                fields: fields.0,
+            });
+        }
+
+        fn enter(&self, _: &Id) {}
+
+        fn exit(&self, _: &Id) {}
+    }
+}

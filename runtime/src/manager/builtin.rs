@@ -144,8 +144,8 @@ impl<F> fmt::Debug for Ticker<F> {
     }
 }
 
-/// A service that takes requests from a goscope channel and runs `handler(request)` for
-/// each, at most `limit` at once, as the children of a scope of its own.
+/// A service that takes requests from a goscope channel and runs `handler(request, ctx)`
+/// for each, at most `limit` at once, as the children of a scope of its own.
 ///
 /// - It receives a request only when one of the `limit` slots is free, so a full loop
 ///   leaves requests in the channel: the senders feel the back-pressure.
@@ -153,6 +153,11 @@ impl<F> fmt::Debug for Ticker<F> {
 ///   finish (drains), and returns `Ok(())`. Requests still in the channel are not
 ///   handled. When the channel is closed and empty it returns `Ok(())` too (the other
 ///   services go on).
+/// - Each handler gets a [`CancellationToken`] with its request: a child of the loop's
+///   `ctx`, so it is cancelled on a shutdown or a failure (cancelling it stops only that
+///   handler). A long-lived handler — a connection that lasts until its client hangs
+///   up — selects on `ctx.cancelled()` to end the drain promptly instead of waiting for
+///   its client (or for the stop timeout, which is a failure).
 /// - A handler returns nothing: it answers its request itself (through a oneshot in the
 ///   request, say), errors included. A handler that panics is captured and reported to
 ///   the panic hook (and `tracing`), with the loop's name as the task name; the loop and
@@ -171,7 +176,7 @@ impl<F> fmt::Debug for Ticker<F> {
 ///
 /// let (requests, incoming) = chan::bounded::<Square>(16);
 /// let mut manager = Manager::new();
-/// manager.add(AcceptLoop::new("squares", incoming, 4, |req: Square| async move {
+/// manager.add(AcceptLoop::new("squares", incoming, 4, |req: Square, _ctx| async move {
 ///     let _ = req.reply.send(req.n * req.n);
 /// }));
 /// let shutdown = manager.shutdown_token();
@@ -197,21 +202,32 @@ pub struct AcceptLoop<Req, H> {
 impl<Req, H, Fut> AcceptLoop<Req, H>
 where
     Req: Send + 'static,
-    H: Fn(Req) -> Fut + Send + Sync + 'static,
+    H: Fn(Req, CancellationToken) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     /// A loop named `name` that handles the requests from `requests` with `handler`, at
-    /// most `limit` at once.
+    /// most `limit` at once; `handler(request, ctx)` gets a token that is cancelled when
+    /// the loop stops.
     ///
     /// # Panics
     ///
     /// If `limit` is 0: no request could ever be handled.
     ///
+    /// A connection handler that serves its client's lines until the client hangs up,
+    /// or until a shutdown:
+    ///
     /// ```
-    /// let (_tx, rx) = goscope::chan::bounded::<String>(8);
-    /// let server = goscope::manager::AcceptLoop::new("echo", rx, 32, |line: String| async move {
-    ///     println!("{line}");
-    /// });
+    /// use goscope::chan::Receiver;
+    /// use goscope::manager::{AcceptLoop, CancellationToken};
+    ///
+    /// let (_tx, rx) = goscope::chan::bounded::<Receiver<String>>(8);
+    /// let echo = |lines: Receiver<String>, ctx: CancellationToken| async move {
+    ///     // `None` on a shutdown, `Some(None)` once the client has hung up.
+    ///     while let Some(Some(line)) = ctx.run_until_cancelled(lines.recv()).await {
+    ///         println!("{line}");
+    ///     }
+    /// };
+    /// let server = AcceptLoop::new("echo", rx, 32, echo);
     /// ```
     #[track_caller]
     pub fn new(
@@ -237,7 +253,7 @@ where
 impl<Req, H, Fut> Service for AcceptLoop<Req, H>
 where
     Req: Send + 'static,
-    H: Fn(Req) -> Fut + Send + Sync + 'static,
+    H: Fn(Req, CancellationToken) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     fn name(&self) -> Cow<'static, str> {
@@ -261,9 +277,10 @@ where
                     break;
                 };
                 let (handler, name, at) = (Arc::clone(&self.handler), self.name.clone(), self.at);
+                let ctx = ctx.child_token();
                 drop(scope.spawn(async move {
                     // Called in the child: a panic in the call itself is caught too.
-                    let handle = async move { handler(request).await };
+                    let handle = async move { handler(request, ctx).await };
                     if let Err(payload) = AssertUnwindSafe(handle).catch_unwind().await {
                         // Reported to the hook; the loop goes on.
                         drop(panic::capture(payload, Some(name), at));
@@ -276,10 +293,9 @@ where
         };
         // Returns once every handler in flight has finished: the loop drains. Handlers
         // never fail the scope (a panic is caught above).
-        // (`goscope::Error` holds a `PanicError`, which is not `Sync`: its text goes.)
         scope::run(&scope, accept)
             .await
-            .map_err(|error| BoxError::from(error.to_string()))
+            .map_err(BoxError::from)
     }
 }
 

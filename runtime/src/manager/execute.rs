@@ -114,8 +114,17 @@ impl Shared {
     }
 
     /// Records a failure: the first of an initialise or execute that stopped the manager
-    /// (`stops`) is `first`; everything else goes to `later`, in order.
+    /// (`stops`) is `first`; everything else goes to `later`, in order. Each failure is
+    /// also an error event in `tracing`, as it happens.
     pub(super) fn fail(&self, failure: Failure, stops: bool) {
+        // Before the lock: a subscriber is user code.
+        tracing::error!(
+            target: "goscope::manager",
+            service = %failure.service,
+            phase = %failure.phase,
+            cause = %failure.cause,
+            "service failed",
+        );
         let mut failures = self.failures.lock();
         if stops && failures.first.is_none() && failures.later.is_empty() {
             failures.first = Some(failure);

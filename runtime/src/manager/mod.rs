@@ -19,8 +19,8 @@
 //!   execute-only task ([`Manager::add_execute`], [`ManagerHandle::add_execute`]),
 //!   each as its own task on the runtime, in parallel. The phase ends when
 //!   - the shutdown token is cancelled ([`Manager::shutdown_token`],
-//!     [`Manager::shutdown_with`], [`ManagerHandle::shutdown`]), or a signal arrives
-//!     ([`Manager::shutdown_on_signals`]): a clean stop;
+//!     [`Manager::shutdown_with`], [`ManagerHandle::shutdown`]), by hand or by a signal
+//!     ([`Manager::shutdown_on_signals`] cancels the token itself): a clean stop;
 //!   - an execute returns `Err` or panics: the first such failure is what `run` returns;
 //!   - or every execute has returned `Ok(())`: nothing is left to supervise.
 //!
@@ -37,6 +37,9 @@
 //! [`Manager::run`] returns `Ok(())` when nothing failed, and otherwise a
 //! [`ManagerError`] with every [`Failure`]: the service, the [`Phase`] and the
 //! [`Cause`] (its error, its captured [`PanicError`](crate::PanicError), or a timeout).
+//! Each failure is also reported as it happens, as a `tracing` event: level `ERROR`,
+//! target `goscope::manager`, with the fields `service`, `phase` and `cause` (their
+//! `Display` text).
 //!
 //! # Design
 //!
@@ -69,8 +72,8 @@
 //!    request handler of an [`AcceptLoop`]. Dropping the `run` future aborts them too
 //!    (and skips the cleanups: there is no async drop).
 //! 4. No failure is lost: every initialise, execute and cleanup failure is in the
-//!    [`ManagerError`], in the order they happened; every panic also reaches the panic
-//!    hook.
+//!    [`ManagerError`], in the order they happened, and is one `tracing` error event;
+//!    every panic also reaches the panic hook.
 //! 5. An execute-only task added after the execute phase has begun to stop is refused
 //!    with an [`AddError`], and never starts.
 //!

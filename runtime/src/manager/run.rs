@@ -170,8 +170,11 @@ impl Manager {
     }
 
     /// Shuts the manager down when `token` is cancelled, instead of its own token (for
-    /// a manager inside a bigger program that has a shutdown token already). The
-    /// manager never cancels `token` itself.
+    /// a manager inside a bigger program that has a shutdown token already). A failure
+    /// does not cancel `token`; a signal does, with
+    /// [`shutdown_on_signals`](Manager::shutdown_on_signals) (pass a
+    /// [`child_token`](CancellationToken::child_token) to keep a signal from reaching
+    /// its parent).
     ///
     /// ```
     /// use goscope::manager::CancellationToken;
@@ -188,7 +191,9 @@ impl Manager {
     }
 
     /// Shuts the manager down on Ctrl-C (SIGINT), and on unix on SIGTERM too, while
-    /// [`run`](Manager::run) runs — a clean stop, like cancelling the shutdown token.
+    /// [`run`](Manager::run) runs — a clean stop: the signal cancels the
+    /// [`shutdown_token`](Manager::shutdown_token) itself, exactly as cancelling it by
+    /// hand would, so everything else that watches the token stops too.
     ///
     /// The handlers are registered when `run` starts and need a runtime with its I/O
     /// driver (`#[tokio::main]` has it). As with any Tokio signal handler, once
@@ -241,7 +246,9 @@ impl Manager {
     /// Runs the three phases: initialise each service in order, execute everything in
     /// parallel until a shutdown, a failure or the end of every execute, then clean up
     /// the initialised services in reverse order. Returns `Ok(())` when nothing failed
-    /// (a shutdown is not a failure), else every failure.
+    /// (a shutdown is not a failure), else every failure — each of which was also a
+    /// `tracing` error event (target `goscope::manager`; fields `service`, `phase`,
+    /// `cause`) when it happened.
     ///
     /// When it returns, nothing it started is still running. Dropping the future
     /// instead aborts every execute and skips the cleanups: shut down with the token to
@@ -264,7 +271,8 @@ impl Manager {
             cleanup_timeout,
             stop_timeout,
         } = self;
-        let stop = shared.shutdown_token().child_token();
+        let shutdown = shared.shutdown_token();
+        let stop = shutdown.child_token();
         let phases = async {
             let _finish = Finish(&shared);
             let initialised = initialize(&shared, &mut services, &stop).await;
@@ -279,7 +287,9 @@ impl Manager {
             }
         };
         if signals {
-            let listen = pin!(super::signal::shutdown_on_signal(stop.clone()));
+            // A signal cancels the shutdown token itself, as cancelling it by hand does:
+            // whoever else watches it (the rest of the program) learns of the shutdown.
+            let listen = pin!(super::signal::shutdown_on_signal(shutdown));
             let _ = select(pin!(phases), listen).await;
         } else {
             phases.await;

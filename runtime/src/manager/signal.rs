@@ -2,12 +2,12 @@
 
 use tokio_util::sync::CancellationToken;
 
-/// Cancels `stop` on the first Ctrl-C (or SIGTERM, on unix), then waits forever (the
-/// manager's phases end first).
-pub(super) async fn shutdown_on_signal(stop: CancellationToken) {
+/// Cancels `shutdown` (the manager's shutdown token) on the first Ctrl-C (or SIGTERM,
+/// on unix), then waits forever (the manager's phases end first).
+pub(super) async fn shutdown_on_signal(shutdown: CancellationToken) {
     let which = signal().await;
     tracing::info!(target: "goscope::manager", signal = which, "shutting down");
-    stop.cancel();
+    shutdown.cancel();
     std::future::pending::<()>().await;
 }
 
