@@ -6,8 +6,8 @@ use std::error::Error as StdError;
 use std::time::Duration;
 
 use goscope::chan::{SendError, TryRecvError, TrySendError};
-use goscope::manager::{AddError, BoxError, Cause, Failure, Manager, ManagerError, Phase};
 use goscope::helpers::TrySubmitError;
+use goscope::manager::{AddError, BoxError, Cause, Failure, Manager, ManagerError, Phase};
 use goscope::{Error, PanicError, PanicPayload};
 
 type DynError = Box<dyn StdError + Send + Sync + 'static>;
@@ -42,7 +42,9 @@ async fn panicked(message: &'static str) -> Error {
 
 async fn manager_error() -> ManagerError {
     let mut manager = Manager::new();
-    manager.add_execute("worker", |_ctx| async { Err::<(), BoxError>("disk full".into()) });
+    manager.add_execute("worker", |_ctx| async {
+        Err::<(), BoxError>("disk full".into())
+    });
     manager.run().await.unwrap_err()
 }
 
@@ -50,7 +52,9 @@ async fn add_error() -> AddError {
     let manager = Manager::new();
     let handle = manager.handle();
     manager.run().await.unwrap();
-    handle.add_execute("late", |_ctx| async { Ok(()) }).unwrap_err()
+    handle
+        .add_execute("late", |_ctx| async { Ok(()) })
+        .unwrap_err()
 }
 
 /// A failed send, a full `try_send` and an empty `try_recv`, from real channels.
@@ -92,11 +96,22 @@ async fn goscope_error_converts_with_question_mark() {
     let cancelled = through_question_mark([Error::Cancelled, Error::Cancelled, Error::Cancelled]);
     assert_eq!(cancelled, ["the task was cancelled"; 3]);
     let two = Duration::from_secs(2);
-    let timed_out = through_question_mark([Error::TimedOut(two), Error::TimedOut(two), Error::TimedOut(two)]);
+    let timed_out = through_question_mark([
+        Error::TimedOut(two),
+        Error::TimedOut(two),
+        Error::TimedOut(two),
+    ]);
     assert_eq!(timed_out, ["timed out after 2s"; 3]);
-    let panics = through_question_mark([panicked("a").await, panicked("b").await, panicked("c").await]);
+    let panics = through_question_mark([
+        panicked("a").await,
+        panicked("b").await,
+        panicked("c").await,
+    ]);
     for (text, message) in panics.iter().zip(["a", "b", "c"]) {
-        assert!(text.starts_with("a task panicked at ") && text.ends_with(&format!(": {message}")), "{text}");
+        assert!(
+            text.starts_with("a task panicked at ") && text.ends_with(&format!(": {message}")),
+            "{text}"
+        );
     }
 
     async fn fails() -> anyhow::Result<u32> {
@@ -116,14 +131,23 @@ async fn a_panic_keeps_its_payload_through_anyhow_and_eyre() {
     let report: anyhow::Error = panicked("lost?").await.into();
     let error: Error = report.downcast().expect("downcast back to goscope::Error");
     let payload = error.into_panic().unwrap().into_panic();
-    assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("lost?"));
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("lost?")
+    );
 
     let report: eyre::Report = panicked("kept").await.into();
     let panic = report.downcast::<Error>().unwrap().into_panic().unwrap();
     assert_eq!(panic.message(), Some("kept"));
     let payload = std::panic::AssertUnwindSafe(panic.into_panic());
     let rethrown = std::panic::catch_unwind(move || std::panic::resume_unwind({ payload }.0));
-    assert_eq!(rethrown.unwrap_err().downcast_ref::<String>().map(String::as_str), Some("kept"));
+    assert_eq!(
+        rethrown
+            .unwrap_err()
+            .downcast_ref::<String>()
+            .map(String::as_str),
+        Some("kept")
+    );
 }
 
 #[tokio::test]
@@ -140,7 +164,10 @@ async fn panic_error_converts_with_question_mark() {
 #[tokio::test]
 async fn manager_errors_convert_with_their_source_chain() {
     let error = manager_error().await;
-    assert_eq!(error.to_string(), "execute of service `worker` failed: disk full");
+    assert_eq!(
+        error.to_string(),
+        "execute of service `worker` failed: disk full"
+    );
 
     async fn run() -> anyhow::Result<()> {
         Err(manager_error().await)?;
@@ -156,16 +183,30 @@ async fn manager_errors_convert_with_their_source_chain() {
             "disk full",
         ]
     );
-    let failure = report.downcast_ref::<ManagerError>().unwrap().first.as_ref().unwrap();
-    assert_eq!((failure.service.as_str(), failure.phase), ("worker", Phase::Execute));
+    let failure = report
+        .downcast_ref::<ManagerError>()
+        .unwrap()
+        .first
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        (failure.service.as_str(), failure.phase),
+        ("worker", Phase::Execute)
+    );
 
     let report: eyre::Report = manager_error().await.into();
     assert_eq!(report.chain().count(), 3);
     let boxed: DynError = manager_error().await.into();
-    assert_eq!(boxed.source().unwrap().source().unwrap().to_string(), "disk full");
+    assert_eq!(
+        boxed.source().unwrap().source().unwrap().to_string(),
+        "disk full"
+    );
 
     let late = through_question_mark([add_error().await, add_error().await, add_error().await]);
-    assert_eq!(late, ["cannot add `late`: the manager is shutting down or has finished"; 3]);
+    assert_eq!(
+        late,
+        ["cannot add `late`: the manager is shutting down or has finished"; 3]
+    );
 }
 
 #[tokio::test]
@@ -196,7 +237,11 @@ fn channel_errors_convert_with_question_mark() {
     assert_eq!(closed.0, 3, "the value comes back");
     assert!(matches!(full, TrySendError::Full(2)));
     assert_eq!(empty, TryRecvError::Empty);
-    for (texts, error) in texts.iter().zip([closed.to_string(), full.to_string(), empty.to_string()]) {
+    for (texts, error) in
+        texts
+            .iter()
+            .zip([closed.to_string(), full.to_string(), empty.to_string()])
+    {
         assert_eq!(texts, &[error.clone(), error.clone(), error]);
     }
 }
@@ -242,5 +287,8 @@ async fn a_scope_with_anyhow_errors_keeps_a_childs_own_error() {
     });
     let report = out.unwrap_err();
     assert_eq!(report.to_string(), "calling the api");
-    assert_eq!(report.root_cause().downcast_ref::<Refused>(), Some(&Refused));
+    assert_eq!(
+        report.root_cause().downcast_ref::<Refused>(),
+        Some(&Refused)
+    );
 }

@@ -67,6 +67,14 @@ impl Error {
         matches!(self, Error::TimedOut(_))
     }
 
+    /// Marks a captured panic delivered to the user (see `panic::Unreceived`).
+    pub(crate) fn received(self) -> Self {
+        match self {
+            Error::Panicked(p) => Error::Panicked(p.received()),
+            other => other,
+        }
+    }
+
     /// Returns the captured panic, if this is [`Error::Panicked`].
     ///
     /// Use it with [`PanicError::into_panic`] and [`std::panic::resume_unwind`] to

@@ -259,13 +259,20 @@ pin_project! {
         #[pin]
         fut: F,
         at: &'static Location<'static>,
+        // Whether its output goes straight to the user (`settle`): a panic is then
+        // delivered (`panic::Unreceived`); otherwise whoever takes the output delivers it.
+        delivers: bool,
     }
 }
 
 impl<F> Settled<F> {
     /// `fut`, with its panics captured as spawned at `at`.
     pub(crate) fn new(fut: F, at: &'static Location<'static>) -> Self {
-        Settled { fut, at }
+        Settled {
+            fut,
+            at,
+            delivers: false,
+        }
     }
 
     /// The future, back (never polled: nothing is pinned yet).
@@ -282,9 +289,15 @@ impl<F: Future> Future for Settled<F> {
         match std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.poll(cx))) {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(Error::Panicked(crate::panic::capture(
-                payload, None, this.at,
-            )))),
+            Err(payload) => {
+                let panic = crate::panic::capture(payload, None, this.at);
+                let panic = if *this.delivers {
+                    panic.received()
+                } else {
+                    panic
+                };
+                Poll::Ready(Err(Error::Panicked(panic)))
+            }
         }
     }
 }
@@ -327,6 +340,7 @@ where
     all(futures.into_iter().map(move |fut| Settled {
         fut: fut.into_future(),
         at,
+        delivers: true,
     }))
 }
 

@@ -126,6 +126,9 @@ struct Captured {
     location: Option<PanicLocation>,
     task_name: Option<Cow<'static, str>>,
     spawned_at: Option<&'static Location<'static>>,
+    /// The ERROR report owed if nobody receives this panic; `None` once it was delivered
+    /// (or moved beside a converted error), and for a `PanicError` built by hand.
+    unreceived: Unreceived,
 }
 
 impl PanicError {
@@ -147,6 +150,7 @@ impl PanicError {
                 location: take_location(),
                 task_name: None,
                 spawned_at: None,
+                unreceived: Unreceived::NONE,
             }),
         }
     }
@@ -213,6 +217,18 @@ impl PanicError {
         &mut self.inner.payload
     }
 
+    /// Marks the panic delivered: it reached the user as a value (the DEBUG event).
+    pub(crate) fn received(mut self) -> Self {
+        self.inner.unreceived.take().received();
+        self
+    }
+
+    /// Takes the report owed if nobody receives the panic, to keep it beside the error
+    /// the panic is converted into (a scope's `E`).
+    pub(crate) fn take_unreceived(&mut self) -> Unreceived {
+        self.inner.unreceived.take()
+    }
+
     /// The panic payload, to re-raise with [`std::panic::resume_unwind`].
     ///
     /// ```should_panic
@@ -220,7 +236,8 @@ impl PanicError {
     /// let p = goscope::PanicError::from_panic(payload);
     /// std::panic::resume_unwind(p.into_panic());
     /// ```
-    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+    pub fn into_panic(mut self) -> Box<dyn Any + Send + 'static> {
+        drop(self.inner.unreceived.take());
         self.inner.payload.into_inner()
     }
 }
@@ -292,8 +309,9 @@ static OBSERVER: RwLock<Option<Observer>> = RwLock::new(None);
 /// It runs on the thread that caught the panic, right after the catch, for tasks
 /// started with [`go`](fn@crate::go), [`go_blocking`](crate::go_blocking), `#[go]`,
 /// [`go_ctx`](crate::go_ctx) and [`go_with_recover`](crate::go_with_recover). It runs
-/// *in addition* to the usual reporting (std's panic message on stderr, a `tracing`
-/// error event), not instead of it. A panic inside the observer is caught and
+/// *in addition* to the usual reporting (std's panic message on stderr; a `tracing`
+/// event at DEBUG when the panic is delivered as a value, at ERROR when nobody receives
+/// it), not instead of it. A panic inside the observer is caught and
 /// swallowed, so an observability sink cannot take down the task it observes.
 ///
 /// Replaces any observer installed before; [`clear_panic_hook`] removes it.
@@ -327,15 +345,8 @@ pub fn clear_panic_hook() {
     *OBSERVER.write().unwrap_or_else(|e| e.into_inner()) = None;
 }
 
-/// Reports a captured panic: a `tracing` error event and the observer hook.
-pub(crate) fn report(panic: &PanicError) {
-    tracing::error!(
-        target: "goscope",
-        task = panic.task_name(),
-        location = panic.location().map(tracing::field::display),
-        spawned_at = panic.spawned_at().map(tracing::field::display),
-        "{panic}"
-    );
+/// Shows a captured panic to the observer hook.
+pub(crate) fn observe(panic: &PanicError) {
     let observer = OBSERVER
         .read()
         .unwrap_or_else(|e| e.into_inner())
@@ -347,14 +358,90 @@ pub(crate) fn report(panic: &PanicError) {
     }
 }
 
-/// Builds the `PanicError` for a payload caught on this thread in task `name` and
-/// reports it.
+/// Builds the `PanicError` for a payload caught on this thread in task `name`, shows it
+/// to the observer hook, and arms its report: ERROR if nobody receives it, DEBUG when it
+/// is delivered ([`PanicError::received`]).
 pub(crate) fn capture(
     payload: Box<dyn Any + Send + 'static>,
     name: Option<Cow<'static, str>>,
     spawned_at: &'static Location<'static>,
 ) -> PanicError {
-    let panic = PanicError::from_panic(payload).with_task(name, spawned_at);
-    report(&panic);
+    let mut panic = PanicError::from_panic(payload).with_task(name, spawned_at);
+    observe(&panic);
+    panic.inner.unreceived = Unreceived::of(&panic);
     panic
+}
+
+// ===== the report, by the panic's fate =====
+
+/// The tracing report a captured panic is owed, until its fate is known.
+///
+/// A panic delivered as a value — a `Task` awaited, a scope's error returned, a
+/// `settle` slot — is the caller's to handle: it is logged once, at DEBUG, when it is
+/// delivered ([`Unreceived::received`]). A panic nobody receives — a detached task, a
+/// `Task` dropped unawaited with its panic inside, a scope child's panic after the scope's
+/// first failure that no handle took — would otherwise be lost: when the value that holds
+/// it is dropped undelivered, this guard's `Drop` logs it at ERROR. Each panic is told
+/// once (std's own hook prints it to stderr as well, as for any panic).
+///
+/// The guard travels inside the [`PanicError`]; where the panic is converted into a type
+/// goscope cannot see into (a scope's `E`), it is taken out and kept beside the error.
+#[derive(Default)]
+pub(crate) struct Unreceived(Option<Box<Report>>);
+
+struct Report {
+    text: String,
+    task: Option<String>,
+    location: Option<String>,
+    spawned_at: Option<String>,
+}
+
+impl Unreceived {
+    /// No report owed.
+    pub(crate) const NONE: Unreceived = Unreceived(None);
+
+    /// The report `panic` is owed.
+    pub(crate) fn of(panic: &PanicError) -> Self {
+        Unreceived(Some(Box::new(Report {
+            text: panic.to_string(),
+            task: panic.task_name().map(str::to_owned),
+            location: panic.location().map(ToString::to_string),
+            spawned_at: panic.spawned_at().map(ToString::to_string),
+        })))
+    }
+
+    fn take(&mut self) -> Self {
+        Unreceived(self.0.take())
+    }
+
+    /// The panic was delivered as a value: a DEBUG event, and nothing owed.
+    pub(crate) fn received(mut self) {
+        if let Some(r) = self.0.take() {
+            tracing::debug!(
+                target: "goscope",
+                task = r.task,
+                location = r.location,
+                spawned_at = r.spawned_at,
+                received = true,
+                "{}",
+                r.text
+            );
+        }
+    }
+}
+
+impl Drop for Unreceived {
+    fn drop(&mut self) {
+        if let Some(r) = self.0.take() {
+            tracing::error!(
+                target: "goscope",
+                task = r.task,
+                location = r.location,
+                spawned_at = r.spawned_at,
+                received = false,
+                "{} (nobody received this panic)",
+                r.text
+            );
+        }
+    }
 }

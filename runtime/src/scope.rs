@@ -97,9 +97,15 @@
 //! 4. The error `run` returns is the primary one: the first child's error if it is still
 //!    in that child's slot; if the body took it by awaiting the child's handle, the body
 //!    had it, and the scope returns what the body returned.
-//! 5. A panic in a child is captured where it happens, reported to the panic hook at once
-//!    (so the panics of children cancelled afterwards are not lost either), and becomes
-//!    `Error::Panicked` converted into `E`.
+//! 5. A panic in a child is captured where it happens, shown to the panic hook at once,
+//!    and becomes `Error::Panicked` converted into `E`. Its tracing report
+//!    (`panic::Unreceived`) is kept beside the error in the child's slot: delivered (DEBUG)
+//!    when the handle or the scope's result takes the error, told at ERROR if the slot is
+//!    dropped with it still there (a panic after the first failure that no handle took, a
+//!    supervised child whose handle was dropped).
+//! 6. Tracing: `run` polls in the scope's `goscope.scope` span (with where the scope is);
+//!    each local and `'static` child runs in a `goscope.child` span under it, with its
+//!    spawn location. With no subscriber, no span is made.
 
 use std::fmt;
 use std::future::Future;
@@ -116,7 +122,7 @@ use futures_util::task::AtomicWaker;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
-use crate::panic;
+use crate::panic::{self, Unreceived};
 
 mod local_set;
 
@@ -192,6 +198,11 @@ struct Inner<'env, E> {
     locals: Arc<local_set::Queue<'env>>,
     /// `run` has started: a scope is run once (its set is the only one on `locals`).
     ran: AtomicBool,
+    /// The scope's `goscope.scope` span, when a subscriber wants it: `run` polls in it,
+    /// and each child's `goscope.child` span is under it. (`AssertUnwindSafe`: a span is an
+    /// id and a handle on the subscriber, with no invariant of ours for a panic to break;
+    /// it keeps `Scope` unwind-safe.)
+    span: Option<AssertUnwindSafe<tracing::Span>>,
 }
 
 struct State<'env, E> {
@@ -246,6 +257,7 @@ impl<E> Clone for Scope<'_, E> {
 }
 
 impl<'env, E: Send + 'env> Default for Scope<'env, E> {
+    #[track_caller]
     fn default() -> Self {
         Self::new()
     }
@@ -253,6 +265,7 @@ impl<'env, E: Send + 'env> Default for Scope<'env, E> {
 
 impl<'env, E: Send + 'env> Scope<'env, E> {
     /// A new, empty scope; `scope!` makes one and runs its body with [`run`].
+    #[track_caller]
     pub fn new() -> Self {
         panic::install_process_hook();
         // Nested in another scope (anywhere below it): cancelled with it.
@@ -282,6 +295,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                 timeout: None,
                 locals: local_set::Queue::new(),
                 ran: AtomicBool::new(false),
+                span: scope_span(Location::caller()).map(AssertUnwindSafe),
             }),
         }
     }
@@ -366,6 +380,19 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
     }
 
     /// A new child's admission: free, or waiting for a `limit` slot.
+    /// A child's `goscope.child` span, under the scope's; `None` when the scope has none
+    /// (no subscriber wanted it), so a scope nobody traces makes no spans.
+    fn child_span(&self, at: &'static Location<'static>) -> Option<tracing::Span> {
+        let scope = self.inner.span.as_ref()?;
+        let span = tracing::debug_span!(
+            target: "goscope",
+            parent: &scope.0,
+            "goscope.child",
+            spawned_at = %at,
+        );
+        (!span.is_disabled()).then_some(span)
+    }
+
     fn admission(&self) -> Admission {
         match &self.inner.slots {
             Some(_) => Admission::Waiting(Box::pin(self.slot(true))),
@@ -454,6 +481,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                 self.admission()
             },
             at: Location::caller(),
+            span: self.child_span(Location::caller()),
             _result: PhantomData,
         };
         // One allocation: the set's node, which holds the child and the handle's slot.
@@ -539,7 +567,10 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             let was_empty = tasks.is_empty();
             // The handle cancels the task through its slot's flag, not by aborting it:
             // the abort handle would need a once-cell in the slot (made before the task).
-            drop(tasks.spawn(child));
+            match self.child_span(at) {
+                None => drop(tasks.spawn(child)),
+                Some(span) => drop(tasks.spawn(tracing::Instrument::instrument(child, span))),
+            }
             was_empty
         };
         // `run` polls the task set. A set with tasks already wakes it when one of them
@@ -569,7 +600,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             move || crate::task::go_blocking(f),
             |result| match result {
                 Ok(Ok(value)) => Outcome::Ok(value),
-                Ok(Err(error)) => Outcome::Failed(error),
+                Ok(Err(error)) => Outcome::Failed(error, Unreceived::NONE),
                 Err(error) => Outcome::from_task_error(error),
             },
         )
@@ -652,6 +683,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                 return;
             };
             let mut task = start();
+            task.keep_unreceived();
             let outcome = match select(pin!(theirs.token().cancelled()), &mut task).await {
                 Either::Left(_) => {
                     task.cancel();
@@ -679,8 +711,9 @@ impl<E> fmt::Debug for Scope<'_, E> {
 /// How a child ended.
 enum Outcome<T, E> {
     Ok(T),
-    /// Its own `Err`, or its panic: a failure of the scope.
-    Failed(E),
+    /// Its own `Err`, or its panic: a failure of the scope. A panic's report is owed
+    /// until its error is delivered (`panic::Unreceived`); it is kept beside the error.
+    Failed(E, Unreceived),
     /// Cancelled (by its handle, or by the scope): not a failure.
     Cancelled,
 }
@@ -690,7 +723,11 @@ impl<T, E: From<Error>> Outcome<T, E> {
     fn from_task_error(error: Error) -> Self {
         match error {
             Error::Cancelled => Outcome::Cancelled,
-            error => Outcome::Failed(error.into()),
+            Error::Panicked(mut panic) => {
+                let unreceived = panic.take_unreceived();
+                Outcome::Failed(Error::Panicked(panic).into(), unreceived)
+            }
+            error => Outcome::Failed(error.into(), Unreceived::NONE),
         }
     }
 }
@@ -735,7 +772,8 @@ struct Slot<T, E> {
 
 enum SlotState<T, E> {
     Running(Option<Waker>),
-    Done(Result<T, E>),
+    /// The result, and the report owed if nobody takes the panic in it.
+    Done(Result<T, E>, Unreceived),
     Taken,
 }
 
@@ -795,12 +833,18 @@ impl<T, E> Slot<T, E> {
     }
 
     fn finish(&self, result: Result<T, E>) {
+        self.finish_owing(result, Unreceived::NONE);
+    }
+
+    /// Finishes with `result`, and the report owed if nobody takes its panic.
+    fn finish_owing(&self, result: Result<T, E>, unreceived: Unreceived) {
         // Nothing to cancel any more: let go of the wrapper's waker (a local child's is
         // its node, which holds this slot: keeping it would keep the node).
         if let Cancel::Flag { waker, .. } = &self.cancel {
             drop(waker.take());
         }
-        let previous = std::mem::replace(&mut *self.lock(), SlotState::Done(result));
+        let done = SlotState::Done(result, unreceived);
+        let previous = std::mem::replace(&mut *self.lock(), done);
         if let SlotState::Running(Some(waker)) = previous {
             waker.wake();
         }
@@ -810,7 +854,10 @@ impl<T, E> Slot<T, E> {
     fn take_error(&self) -> Option<E> {
         let mut state = self.lock();
         match std::mem::replace(&mut *state, SlotState::Taken) {
-            SlotState::Done(Err(error)) => Some(error),
+            SlotState::Done(Err(error), unreceived) => {
+                unreceived.received(); // the scope's primary: returned by `run`
+                Some(error)
+            }
             other => {
                 *state = other;
                 None
@@ -837,8 +884,8 @@ where
     match outcome {
         Outcome::Ok(value) => slot.finish(Ok(value)),
         Outcome::Cancelled => slot.finish(Err(Error::Cancelled.into())),
-        Outcome::Failed(error) => {
-            slot.finish(Err(error));
+        Outcome::Failed(error, unreceived) => {
+            slot.finish_owing(Err(error), unreceived);
             let holder = Arc::clone(holder);
             scope.fail(Primary::Child(Box::new(move || {
                 holder.shared().take_error()
@@ -854,8 +901,8 @@ impl<T: Send + 'static, E: From<Error> + Send + 'static> Slot<T, E> {
         match outcome {
             Outcome::Ok(value) => self.finish(Ok(value)),
             Outcome::Cancelled => self.finish(Err(Error::Cancelled.into())),
-            Outcome::Failed(error) => {
-                self.finish(Err(error));
+            Outcome::Failed(error, unreceived) => {
+                self.finish_owing(Err(error), unreceived);
                 if mailbox.supervise.load(std::sync::atomic::Ordering::Relaxed) {
                     return;
                 }
@@ -911,7 +958,10 @@ impl<T, E> Future for ScopedTask<T, E> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.slot().lock();
         match std::mem::replace(&mut *state, SlotState::Taken) {
-            SlotState::Done(result) => Poll::Ready(result),
+            SlotState::Done(result, unreceived) => {
+                unreceived.received();
+                Poll::Ready(result)
+            }
             SlotState::Running(_) => {
                 *state = SlotState::Running(Some(cx.waker().clone()));
                 Poll::Pending
@@ -939,11 +989,12 @@ fn poll_caught<T, E: From<Error>, F: Future<Output = Result<T, E>>>(
 ) -> Poll<Outcome<T, E>> {
     match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
         Ok(Poll::Ready(Ok(value))) => Poll::Ready(Outcome::Ok(value)),
-        Ok(Poll::Ready(Err(error))) => Poll::Ready(Outcome::Failed(error)),
+        Ok(Poll::Ready(Err(error))) => Poll::Ready(Outcome::Failed(error, Unreceived::NONE)),
         Ok(Poll::Pending) => Poll::Pending,
         Err(payload) => {
-            let panic = panic::capture(payload, None, at);
-            Poll::Ready(Outcome::Failed(Error::Panicked(panic).into()))
+            let mut panic = panic::capture(payload, None, at);
+            let unreceived = panic.take_unreceived();
+            Poll::Ready(Outcome::Failed(Error::Panicked(panic).into(), unreceived))
         }
     }
 }
@@ -1060,6 +1111,7 @@ pin_project_lite::pin_project! {
         scope: Scope<'env, E>,
         admission: Admission,
         at: &'static Location<'static>,
+        span: Option<tracing::Span>,
         _result: PhantomData<fn() -> T>,
     }
 }
@@ -1078,6 +1130,7 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<()> {
         let this = self.project();
+        let _entered = this.span.as_ref().map(tracing::Span::enter);
         let slot = node.shared();
         let outcome = if this.scope.is_cancelled() || slot.is_cancelled() {
             // Cancelled: the set drops this child once it is ready.
@@ -1103,6 +1156,13 @@ where
     fn abandon(slot: &Slot<T, E>) {
         slot.finish(Err(Error::Cancelled.into()));
     }
+}
+
+/// The scope's `goscope.scope` span, made where the scope is, or `None` when no
+/// subscriber wants it.
+fn scope_span(at: &'static Location<'static>) -> Option<tracing::Span> {
+    let span = tracing::debug_span!(target: "goscope", "goscope.scope", at = %at);
+    (!span.is_disabled()).then_some(span)
 }
 
 /// The bound `scope!` puts on its error type, with a message that names the fix when it
@@ -1156,6 +1216,7 @@ where
         .map(|d| (d, Box::pin(tokio::time::sleep(d))));
     let mut cancelled = Some(Box::pin(scope.inner.token.clone().cancelled_owned()));
     std::future::poll_fn(|cx| {
+        let _entered = scope.inner.span.as_ref().map(|span| span.enter());
         if let Some((duration, sleep)) = &mut deadline
             && sleep.as_mut().poll(cx).is_ready()
         {

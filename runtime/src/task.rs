@@ -66,6 +66,9 @@ pub struct Task<T> {
     name: Name,
     cancelled: AtomicBool,
     done: bool,
+    /// Whether `poll` delivers a panic to its caller (`panic::Unreceived`); `false` for a
+    /// task a scope watches, which keeps the panic's report beside its error instead.
+    delivers: bool,
 }
 
 impl<T> Task<T> {
@@ -75,7 +78,13 @@ impl<T> Task<T> {
             name: meta.name,
             cancelled: AtomicBool::new(false),
             done: false,
+            delivers: true,
         }
+    }
+
+    /// Leaves a panic's report owed after `poll`: the caller delivers it, or drops it.
+    pub(crate) fn keep_unreceived(&mut self) {
+        self.delivers = false;
     }
 
     fn handle(&self) -> &JoinHandle<Result<T, Error>> {
@@ -235,9 +244,15 @@ impl<T> Future for Task<T> {
             Poll::Ready(Err(join)) => {
                 // A panic outside our `catch_unwind`: in the drop of a cancelled future.
                 let panic = PanicError::from_panic(join.into_panic());
-                panic::report(&panic);
+                panic::observe(&panic);
                 Err(Error::Panicked(panic))
             }
+        };
+        // Delivered as a value: told at DEBUG, not owed at ERROR.
+        let out = if self.delivers {
+            out.map_err(Error::received)
+        } else {
+            out
         };
         self.done = true;
         if matches!(out, Err(Error::Cancelled)) {
@@ -592,7 +607,7 @@ where
     };
     spawn_with(None, async move {
         if let Err(Error::Panicked(p)) = inner.await {
-            recover(p);
+            recover(p.received());
         }
         Ok(())
     })

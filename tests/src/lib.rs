@@ -199,6 +199,8 @@ pub mod trace {
     #[derive(Debug, Default)]
     pub struct Seen {
         spans: Mutex<Vec<(&'static str, FieldList)>>,
+        /// Each span's explicit parent, as an index into `spans`.
+        parents: Mutex<Vec<Option<usize>>>,
         events: Mutex<Vec<SeenEvent>>,
         next_id: AtomicU64,
     }
@@ -207,6 +209,11 @@ pub mod trace {
         /// Every span so far, in order, as (name, fields).
         pub fn spans(&self) -> Vec<(&'static str, FieldList)> {
             self.spans.lock().unwrap().clone()
+        }
+
+        /// The explicit parent of each span of [`spans`](Self::spans), as an index into it.
+        pub fn parents(&self) -> Vec<Option<usize>> {
+            self.parents.lock().unwrap().clone()
         }
 
         /// Every event so far, in order.
@@ -257,6 +264,8 @@ pub mod trace {
             attrs.record(&mut fields);
             let name = attrs.metadata().name();
             self.0.spans.lock().unwrap().push((name, fields.0));
+            let parent = attrs.parent().map(|id| id.into_u64() as usize - 1);
+            self.0.parents.lock().unwrap().push(parent);
             Id::from_u64(self.0.next_id.fetch_add(1, Ordering::Relaxed) + 1)
         }
 

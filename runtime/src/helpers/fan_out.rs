@@ -329,7 +329,8 @@ where
         .flatten()
         .min_by_key(|(index, _)| *index)
     {
-        Some((_, panic)) => Err(panic),
+        // The first panic is returned; the others, dropped here, are told at ERROR.
+        Some((_, panic)) => Err(panic.received()),
         None => Ok(()),
     }
 }
@@ -404,7 +405,7 @@ where
                 while let Some((index, item)) = items.next() {
                     let outcome = match Settled::new(f(item), at).await {
                         Ok(outcome) => outcome,
-                        Err(panic) => Err(E::from(panic)),
+                        Err(panic) => Err(E::from(panic.received())),
                     };
                     done.lock().push((index, outcome));
                     tokio::task::consume_budget().await;
@@ -656,7 +657,7 @@ where
             while let Some((index, output, permit)) = rx.recv().await {
                 if !ordered {
                     let failed = output.is_err();
-                    co.yield_(output).await;
+                    co.yield_(output.map_err(Error::received)).await;
                     if failed {
                         // The stream ends here: stop the workers.
                         scope.token().cancel();
@@ -668,7 +669,7 @@ where
                 while let Some((output, permit)) = waiting.remove(&next) {
                     next += 1;
                     let failed = output.is_err();
-                    co.yield_(output).await;
+                    co.yield_(output.map_err(Error::received)).await;
                     drop(permit);
                     if failed {
                         scope.token().cancel();
@@ -680,7 +681,7 @@ where
         })
         .await;
         if let Err(error) = streamed {
-            co.yield_(Err(error)).await;
+            co.yield_(Err(error.received())).await;
         }
     })
 }

@@ -412,9 +412,11 @@ impl<T> Future for PoolTask<T> {
     type Output = Result<T, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.result)
-            .poll(cx)
-            .map(|received| received.unwrap_or(Err(Error::Cancelled)))
+        Pin::new(&mut self.result).poll(cx).map(|received| {
+            received
+                .unwrap_or(Err(Error::Cancelled))
+                .map_err(Error::received)
+        })
     }
 }
 

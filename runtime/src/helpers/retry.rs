@@ -368,9 +368,8 @@ where
                 {
                     Ok(fut) => fut,
                     Err(payload) => {
-                        return Err(convert(Error::Panicked(crate::panic::capture(
-                            payload, None, self.at,
-                        ))));
+                        let panic = crate::panic::capture(payload, None, self.at);
+                        return Err(convert(Error::Panicked(panic.received())));
                     }
                 }
             }
@@ -389,7 +388,7 @@ where
                 None => fut.await,
                 Some(convert) => Settled::new(fut, self.at)
                     .await
-                    .unwrap_or_else(|panic| Err(convert(panic))),
+                    .unwrap_or_else(|panic| Err(convert(panic.received()))),
             }
         };
         match limit {

@@ -282,7 +282,8 @@ where
                     // Called in the child: a panic in the call itself is caught too.
                     let handle = async move { handler(request, ctx).await };
                     if let Err(payload) = AssertUnwindSafe(handle).catch_unwind().await {
-                        // Reported to the hook; the loop goes on.
+                        // Shown to the hook, and told at ERROR when dropped (nobody
+                        // receives it); the loop goes on.
                         drop(panic::capture(payload, Some(name), at));
                     }
                     drop(slot);
@@ -293,9 +294,7 @@ where
         };
         // Returns once every handler in flight has finished: the loop drains. Handlers
         // never fail the scope (a panic is caught above).
-        scope::run(&scope, accept)
-            .await
-            .map_err(BoxError::from)
+        scope::run(&scope, accept).await.map_err(BoxError::from)
     }
 }
 

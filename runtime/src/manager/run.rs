@@ -359,11 +359,10 @@ pub(super) async fn caught(
     match AssertUnwindSafe(phase).catch_unwind().await {
         Ok(Ok(())) => None,
         Ok(Err(error)) => Some(Cause::Error(error)),
-        Err(payload) => Some(Cause::Panicked(panic::capture(
-            payload,
-            Some(name.clone()),
-            at,
-        ))),
+        // Delivered in `run`'s `Err`, and told by the manager's own failure event.
+        Err(payload) => Some(Cause::Panicked(
+            panic::capture(payload, Some(name.clone()), at).received(),
+        )),
     }
 }
 

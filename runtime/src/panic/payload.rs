@@ -136,7 +136,10 @@ mod tests {
                 s.spawn(|| {
                     barrier.wait();
                     assert!(payload.is::<String>());
-                    assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("boom"));
+                    assert_eq!(
+                        payload.downcast_ref::<String>().map(String::as_str),
+                        Some("boom")
+                    );
                     assert!(payload.downcast_ref::<&str>().is_none());
                 });
             }
@@ -154,7 +157,8 @@ mod tests {
         let cell = payload.downcast_mut::<Cell<u32>>().unwrap();
         cell.set(cell.get() + 1);
         // Moved to another thread and opened there.
-        let back = std::thread::spawn(move || payload.into_inner().downcast::<Cell<u32>>().unwrap().get());
+        let back =
+            std::thread::spawn(move || payload.into_inner().downcast::<Cell<u32>>().unwrap().get());
         assert_eq!(back.join().unwrap(), 8);
     }
 
