@@ -210,9 +210,10 @@ fn scope_children_run_in_child_spans_under_the_scopes_span() {
         let out: Result<(u8, u8), goscope::Error> = goscope::scope!(|s| {
             let local = s.spawn_local(async { Ok(1) });
             let parallel = s.spawn(async { Ok(2) });
-            Ok((local.await?, parallel.await?))
+            let named = s.spawn_named("traced.child", async { Ok(3) });
+            Ok((local.await?, parallel.await? + named.await?))
         });
-        assert_eq!(out.unwrap(), (1, 2));
+        assert_eq!(out.unwrap(), (1, 5));
     });
     let (spans, parents) = (seen.spans(), seen.parents());
     let scopes: Vec<usize> = (0..spans.len())
@@ -227,7 +228,16 @@ fn scope_children_run_in_child_spans_under_the_scopes_span() {
     let children: Vec<usize> = (0..spans.len())
         .filter(|&i| spans[i].0 == "goscope.child")
         .collect();
-    assert_eq!(children.len(), 2, "{spans:?}");
+    assert_eq!(children.len(), 3, "{spans:?}");
+    let names: Vec<Option<&str>> = children
+        .iter()
+        .map(|&i| field(&spans[i].1, "name"))
+        .collect();
+    assert_eq!(
+        names,
+        [None, None, Some("traced.child")],
+        "a name is given by spawn_named"
+    );
     let lines: Vec<&str> = children
         .iter()
         .map(|&i| field(&spans[i].1, "spawned_at").unwrap())
@@ -240,5 +250,8 @@ fn scope_children_run_in_child_spans_under_the_scopes_span() {
         );
         assert!(at.contains("tracing.rs"), "{at}");
     }
-    assert_ne!(lines[0], lines[1], "each child carries its own spawn line");
+    assert!(
+        lines[0] != lines[1] && lines[1] != lines[2],
+        "each child carries its own spawn line: {lines:?}"
+    );
 }

@@ -382,12 +382,17 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
     /// A new child's admission: free, or waiting for a `limit` slot.
     /// A child's `goscope.child` span, under the scope's; `None` when the scope has none
     /// (no subscriber wanted it), so a scope nobody traces makes no spans.
-    fn child_span(&self, at: &'static Location<'static>) -> Option<tracing::Span> {
+    fn child_span(
+        &self,
+        at: &'static Location<'static>,
+        name: Option<&'static str>,
+    ) -> Option<tracing::Span> {
         let scope = self.inner.span.as_ref()?;
         let span = tracing::debug_span!(
             target: "goscope",
             parent: &scope.0,
             "goscope.child",
+            name,
             spawned_at = %at,
         );
         (!span.is_disabled()).then_some(span)
@@ -481,7 +486,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
                 self.admission()
             },
             at: Location::caller(),
-            span: self.child_span(Location::caller()),
+            span: self.child_span(Location::caller(), None),
             _result: PhantomData,
         };
         // One allocation: the set's node, which holds the child and the handle's slot.
@@ -537,6 +542,52 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         T: Send + 'static,
         E: From<Error> + 'static,
     {
+        self.spawn_static(fut, Location::caller(), None)
+    }
+
+    /// [`Scope::spawn`], with a name: the child's `goscope.child` span carries it, and so
+    /// does its [`PanicError`](crate::PanicError) if it panics.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use goscope::{Error, scope};
+    ///
+    /// let out: Result<(), Error> = scope!(|s| {
+    ///     s.spawn_named("billing.charge", async {
+    ///         let declined = true;
+    ///         if declined {
+    ///             panic!("card declined");
+    ///         }
+    ///         Ok(())
+    ///     });
+    ///     Ok(())
+    /// });
+    /// let panic = out.unwrap_err().into_panic().unwrap();
+    /// assert_eq!(panic.task_name(), Some("billing.charge"));
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn spawn_named<T, F>(&self, name: &'static str, fut: F) -> ScopedTask<T, E>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + 'static,
+    {
+        self.spawn_static(fut, Location::caller(), Some(name))
+    }
+
+    fn spawn_static<T, F>(
+        &self,
+        fut: F,
+        at: &'static Location<'static>,
+        name: Option<&'static str>,
+    ) -> ScopedTask<T, E>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + 'static,
+    {
         // A `Task` (a `#[go]` call, `goscope::go(…)`) is already running: adopt it rather
         // than wrap it, so that cancelling the scope also waits for it to stop.
         let mut fut = Some(fut);
@@ -547,7 +598,6 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             return self.adopt(task);
         }
         let fut = fut.expect("the future is still there");
-        let at = Location::caller();
         let (slot, theirs) = match self.new_slot(Kind::Polled) {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
@@ -561,13 +611,14 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             admission: self.admission(),
             started: false,
             at,
+            name,
         };
         let was_empty = {
             let mut tasks = self.tasks();
             let was_empty = tasks.is_empty();
             // The handle cancels the task through its slot's flag, not by aborting it:
             // the abort handle would need a once-cell in the slot (made before the task).
-            match self.child_span(at) {
+            match self.child_span(at, name) {
                 None => drop(tasks.spawn(child)),
                 Some(span) => drop(tasks.spawn(tracing::Instrument::instrument(child, span))),
             }
@@ -986,13 +1037,14 @@ fn poll_caught<T, E: From<Error>, F: Future<Output = Result<T, E>>>(
     fut: Pin<&mut F>,
     cx: &mut Context<'_>,
     at: &'static Location<'static>,
+    name: Option<&'static str>,
 ) -> Poll<Outcome<T, E>> {
     match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
         Ok(Poll::Ready(Ok(value))) => Poll::Ready(Outcome::Ok(value)),
         Ok(Poll::Ready(Err(error))) => Poll::Ready(Outcome::Failed(error, Unreceived::NONE)),
         Ok(Poll::Pending) => Poll::Pending,
         Err(payload) => {
-            let mut panic = panic::capture(payload, None, at);
+            let mut panic = panic::capture(payload, name.map(Into::into), at);
             let unreceived = panic.take_unreceived();
             Poll::Ready(Outcome::Failed(Error::Panicked(panic).into(), unreceived))
         }
@@ -1041,6 +1093,7 @@ pin_project_lite::pin_project! {
         admission: Admission,
         started: bool,
         at: &'static Location<'static>,
+        name: Option<&'static str>,
     }
 
     impl<F, T, E> PinnedDrop for Static<F, T, E>
@@ -1081,8 +1134,10 @@ where
             return Poll::Ready(());
         } else {
             *this.started = true;
-            let (fut, at) = (this.fut, *this.at);
-            CURRENT.sync_scope(Arc::clone(&this.mailbox.token), || poll_caught(fut, cx, at))
+            let (fut, at, name) = (this.fut, *this.at, *this.name);
+            CURRENT.sync_scope(Arc::clone(&this.mailbox.token), || {
+                poll_caught(fut, cx, at, name)
+            })
         };
         match outcome {
             Poll::Ready(outcome) => {
@@ -1138,7 +1193,7 @@ where
         } else if this.admission.poll(cx).is_pending() {
             Poll::Pending
         } else {
-            poll_caught(this.fut, cx, this.at)
+            poll_caught(this.fut, cx, this.at, None)
         };
         match outcome {
             Poll::Ready(outcome) => {
