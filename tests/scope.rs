@@ -636,3 +636,45 @@ async fn a_body_that_took_the_childs_error_runs_on_and_decides_the_result() {
     });
     assert_eq!(out, Err(AppError::Failed("handled by the body")));
 }
+
+/// `let x = scope!(…)?;` with the error type named on the parameter (SPEC), so the result
+/// can go straight into `?`: a child's error and a child's panic both arrive as `AppError`.
+#[tokio::test]
+async fn the_error_type_named_on_the_parameter_lets_the_result_go_into_question_mark() {
+    async fn total(fail: bool) -> Result<u32, AppError> {
+        let sum = scope!(limit = 2, |s: goscope::Scope<'_, AppError>| {
+            let a = s.spawn(async { Ok(40) });
+            let b = s.spawn_local(async move {
+                if fail {
+                    Err(AppError::Failed("b"))
+                } else {
+                    Ok(2)
+                }
+            });
+            Ok(a.await? + b.await?)
+        })?;
+        Ok(sum)
+    }
+    assert_eq!(total(false).await, Ok(42));
+    assert_eq!(total(true).await, Err(AppError::Failed("b")));
+
+    let panicked: Result<(), AppError> = async {
+        scope!(|s: goscope::Scope<'_, AppError>| {
+            s.spawn(async {
+                let broken = true;
+                if broken {
+                    panic!("typed scope child");
+                }
+                Ok(())
+            });
+            pending::<()>().await;
+            Ok(())
+        })?;
+        Ok(())
+    }
+    .await;
+    match panicked {
+        Err(AppError::Runtime(text)) => assert!(text.ends_with(": typed scope child"), "{text}"),
+        other => panic!("expected the child's panic, got {other:?}"),
+    }
+}

@@ -30,7 +30,7 @@ pub use helpers::{
 };
 pub use join::{Timeout, all, race, race_ok, settle, timeout, try_all};
 pub use panic::{PanicError, PanicLocation, PanicPayload, clear_panic_hook, set_panic_hook};
-pub use scope::cancelled;
+pub use scope::{Scope, ScopedTask, cancelled};
 pub use task::{Task, TaskTimeout, go, go_blocking, go_ctx, go_with_recover};
 pub use time::{After, after};
 

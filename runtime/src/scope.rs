@@ -1457,6 +1457,7 @@ fn poll_all<'env, T, E: Send + 'env, B: Future<Output = Result<T, E>>>(
 /// scope!(|s| { body })                         // the body is async: Result<T, E>
 /// scope!(timeout = d, limit = n, |s| { body }) // a deadline; at most n children at once
 /// scope!(supervise, |s| { body })              // no fail-fast: failures stay in handles
+/// scope!(|s: Scope<'_, MyError>| { body })     // the error type, named on the parameter
 /// ```
 ///
 /// Inside, `s` is the [`Scope`]: `s.spawn(fut)` starts a `'static` child in parallel (or
@@ -1517,6 +1518,43 @@ fn poll_all<'env, T, E: Send + 'env, B: Future<Output = Result<T, E>>>(
 /// assert_eq!(result, Err(AppError::NotFound));
 /// # }
 /// ```
+///
+/// # Naming the error type
+///
+/// The scope's error type `E` is inferred. Where nothing fixes it — the result goes
+/// straight into `?`, which converts to any type — rustc asks for an annotation (E0283,
+/// "type annotations needed"). There are three ways to give it:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), goscope::Error> {
+/// use goscope::{Error, Scope, scope};
+///
+/// // 1. From the body: a `?` or a return value of a known type.
+/// let a = scope!(|s| {
+///     let x = s.spawn(async { Ok(1) });
+///     Ok::<_, Error>(x.await?)
+/// })?;
+///
+/// // 2. On the result.
+/// let b: Result<u32, Error> = scope!(|s| {
+///     let y = s.spawn(async { Ok(2) });
+///     Ok(y.await?)
+/// });
+///
+/// // 3. On the closure parameter, the form rustc's hint suggests: the result can go
+/// //    straight into `?`. (`goscope::Scope` is the handle's type.)
+/// let c = scope!(|s: Scope<'_, Error>| {
+///     let z = s.spawn(async { Ok(3) });
+///     Ok(z.await?)
+/// })?;
+/// assert_eq!(a + b? + c, 6);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// A parameter of another type is a type mismatch on that type ("expected `&Vec<u8>`,
+/// found `&Scope<'_, _>`").
 ///
 /// # Options
 ///

@@ -6,9 +6,13 @@ use syn::spanned::Spanned;
 
 use super::parse::Scope;
 
-// Input:  `scope!(timeout = d, limit = n, supervise, |s| { body })`
+// Input:  `scope!(timeout = d, limit = n, supervise, |s: Ty| { body })`
 // Output: `{ let s = Scope::new().timeout(d).limit(n).supervise();
+//            let _: &Ty = &s;
 //            run(&s, async { body }).await }`
+//         (the check only when the parameter has a type: it fixes the scope's type, so
+//         its error type, by inference; a wrong type is one mismatch, spanned on it,
+//         and the rest of the expansion is still checked with the real scope.)
 //         The body is a plain async block beside the handle, in the caller's frame: it
 //         borrows `s` and the environment (no closure, so no higher-ranked lifetimes),
 //         and `?` in it returns from the body.
@@ -19,6 +23,7 @@ pub(crate) fn expand(scope: Scope) -> TokenStream {
         limit,
         supervise,
         handle,
+        ty,
         body,
     } = scope;
     let private = quote!(#krate::__private::scope);
@@ -32,9 +37,16 @@ pub(crate) fn expand(scope: Scope) -> TokenStream {
     let mut handle_at_body = handle.clone();
     handle_at_body.set_span(body.span());
     let run = quote_spanned!(body.span()=> #private::run(&#handle_at_body, async #body).await);
+    let typed = ty.map(|ty| {
+        // Spanned on the type: a mismatch points at what the user wrote.
+        let mut handle_at_ty = handle.clone();
+        handle_at_ty.set_span(ty.span());
+        quote_spanned!(ty.span()=> let _: &#ty = &#handle_at_ty;)
+    });
     quote_spanned! {body.span()=>
         {
             let #handle = #private::Scope::new() #timeout #limit #supervise;
+            #typed
             #run
         }
     }

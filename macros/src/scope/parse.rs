@@ -1,7 +1,13 @@
 //! `scope!` input: the options, the closure, and every check.
 //!
 //! ```text
-//! scope!( [timeout = expr,] [limit = expr,] [supervise,] |ident| { body } )
+//! scope!( [timeout = expr,] [limit = expr,] [supervise,] |ident [: Type]| { body } )
+//! ```
+//!
+//! The type, when given, is the scope handle's (`Scope<'_, MyError>`): it names the
+//! error type where nothing else does (`let x = scope!(…)?;`), as rustc's hint suggests.
+//!
+//! ```text
 //! ```
 
 use proc_macro2::{Span, TokenStream};
@@ -20,6 +26,8 @@ pub(crate) struct Scope {
     pub(crate) supervise: bool,
     /// The closure's parameter: the scope handle's name in the body.
     pub(crate) handle: Ident,
+    /// The parameter's type, if written: `|s: Scope<'_, MyError>|`.
+    pub(crate) ty: Option<Box<syn::Type>>,
     pub(crate) body: Block,
 }
 
@@ -88,7 +96,7 @@ fn parse_scope(input: ParseStream<'_>) -> syn::Result<Scope> {
         }
         input.parse::<Token![,]>()?;
     }
-    let (handle, body) = match parse_closure(input) {
+    let (handle, ty, body) = match parse_closure(input) {
         Ok(closure) => closure,
         Err(error) => return Err(errors.fail(error)),
     };
@@ -98,12 +106,13 @@ fn parse_scope(input: ParseStream<'_>) -> syn::Result<Scope> {
         limit,
         supervise: supervise.is_some(),
         handle,
+        ty,
         body,
     })
 }
 
-/// `|s| { body }`.
-fn parse_closure(input: ParseStream<'_>) -> syn::Result<(Ident, Block)> {
+/// `|s| { body }` or `|s: Type| { body }`.
+fn parse_closure(input: ParseStream<'_>) -> syn::Result<(Ident, Option<Box<syn::Type>>, Block)> {
     const SHAPE: &str = "`scope!` takes a closure with one parameter, the scope: `|s| { … }`";
     if input.is_empty() {
         return Err(syn::Error::new(
@@ -120,6 +129,7 @@ fn parse_closure(input: ParseStream<'_>) -> syn::Result<(Ident, Block)> {
     }
     let open: Token![|] = input.parse()?;
     let mut params = Vec::new();
+    let mut ty = None;
     while !input.peek(Token![|]) {
         if input.is_empty() {
             return Err(syn::Error::new_spanned(
@@ -128,6 +138,11 @@ fn parse_closure(input: ParseStream<'_>) -> syn::Result<(Ident, Block)> {
             ));
         }
         let param = syn::Pat::parse_single(input)?;
+        if input.peek(Token![:]) {
+            input.parse::<Token![:]>()?;
+            let param_ty: syn::Type = input.parse()?;
+            ty.get_or_insert(Box::new(param_ty));
+        }
         params.push(param);
         if !input.peek(Token![|]) {
             input.parse::<Token![,]>()?;
@@ -174,7 +189,7 @@ fn parse_closure(input: ParseStream<'_>) -> syn::Result<(Ident, Block)> {
     if !input.is_empty() {
         return Err(input.error("unexpected tokens after the body of `scope!`"));
     }
-    Ok((handle, body))
+    Ok((handle, ty, body))
 }
 
 fn example(name: &Ident) -> &'static str {

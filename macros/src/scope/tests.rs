@@ -65,3 +65,31 @@ fn misuses_name_the_fix() {
         );
     }
 }
+
+#[test]
+fn a_typed_parameter_parses_and_checks_the_handle() {
+    let scope = parse::parse(input(quote!(limit = 2, |s: Scope<'_, MyError>| { Ok(1) }))).unwrap();
+    assert_eq!(scope.handle, "s");
+    let ty = scope.ty.as_ref().expect("the parameter's type");
+    assert_eq!(quote!(#ty).to_string(), "Scope < '_ , MyError >");
+    let out = expand::expand(scope).to_string();
+    assert!(
+        out.contains("let _ : & Scope < '_ , MyError > = & s ;"),
+        "{out}"
+    );
+    assert!(out.contains("run (& s , async"), "{out}");
+
+    let untyped = parse::parse(input(quote!(|s| { Ok(1) }))).unwrap();
+    assert!(untyped.ty.is_none());
+    assert!(!expand::expand(untyped).to_string().contains("let _"));
+}
+
+#[test]
+fn a_typed_parameter_that_is_not_a_plain_name_is_refused() {
+    let errors = errors(quote!(|(a, b): (u8, u8)| { Ok(()) }));
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].starts_with("the scope parameter must be a plain name"),
+        "{errors:?}"
+    );
+}
