@@ -168,7 +168,7 @@ pub mod select {
 
 /// What `scope!` expands to.
 pub mod scope {
-    pub use crate::scope::{Scope, ScopeError, run};
+    pub use crate::scope::{Handle, Scope, ScopeError, run, typed};
 }
 
 /// What `all!` and `race!` expand to.

@@ -1233,6 +1233,29 @@ pub trait ScopeError: From<Error> {}
 
 impl<E: From<Error>> ScopeError for E {}
 
+/// The type written on the parameter of `scope!` (`|s: Scope<'_, MyError>|`) must be the
+/// scope handle; `scope!` checks it with [`typed`].
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "the parameter of `scope!` is the scope handle, a `goscope::Scope<'_, E>`, not `{Self}`",
+    label = "not a `goscope::Scope<'_, E>`",
+    note = "write `|s: goscope::Scope<'_, MyError>|` (`MyError` being the scope's error type), or `|s|` to infer it from the body"
+)]
+pub trait Handle<'env> {
+    /// The scope's error type.
+    type Error;
+}
+
+impl<'env, E> Handle<'env> for Scope<'env, E> {
+    type Error = E;
+}
+
+/// `scope!(|s: H| …)`: the handle's type is `H` (which names the error type `E`). The
+/// handle is a `Scope` whatever `H` is, so a wrong `H` is one error, on `H`, not one more
+/// at each use of the handle in the body.
+#[doc(hidden)]
+pub fn typed<'env, H: Handle<'env, Error = E>, E>(_: &Scope<'env, E>) {}
+
 /// Runs the body of a scope and every child spawned into `scope`, in the calling task,
 /// until all are done; returns the primary failure, else the body's result.
 ///
@@ -1553,8 +1576,8 @@ fn poll_all<'env, T, E: Send + 'env, B: Future<Output = Result<T, E>>>(
 /// # }
 /// ```
 ///
-/// A parameter of another type is a type mismatch on that type ("expected `&Vec<u8>`,
-/// found `&Scope<'_, _>`").
+/// A parameter of another type is one error, on that type: "the parameter of `scope!` is
+/// the scope handle, a `goscope::Scope<'_, E>`, not `Vec<u8>`".
 ///
 /// # Options
 ///

@@ -6,13 +6,12 @@ use syn::spanned::Spanned;
 
 use super::parse::Scope;
 
-// Input:  `scope!(timeout = d, limit = n, supervise, |s: Ty| { body })`
+// Input:  `scope!(timeout = d, limit = n, supervise, |s| { body })`
 // Output: `{ let s = Scope::new().timeout(d).limit(n).supervise();
-//            let _: &Ty = &s;
 //            run(&s, async { body }).await }`
-//         (the check only when the parameter has a type: it fixes the scope's type, so
-//         its error type, by inference; a wrong type is one mismatch, spanned on it,
-//         and the rest of the expansion is still checked with the real scope.)
+//         With `|s: Ty|`, after the `let`: `typed::<Ty, _>(&s);`, which makes `s` a `Ty`
+//         (and so names the error type) while `s` stays a `Scope` whatever `Ty` is: a `Ty`
+//         that is not one is a single error, on `Ty`, not one more at each use of `s`.
 //         The body is a plain async block beside the handle, in the caller's frame: it
 //         borrows `s` and the environment (no closure, so no higher-ranked lifetimes),
 //         and `?` in it returns from the body.
@@ -30,6 +29,13 @@ pub(crate) fn expand(scope: Scope) -> TokenStream {
     let timeout = timeout.map(|d| quote_spanned!(d.span()=> .timeout(#d)));
     let limit = limit.map(|n| quote_spanned!(n.span()=> .limit(#n)));
     let supervise = supervise.then(|| quote!(.supervise()));
+    // `|s: Ty|`: `typed::<Ty, _>(&s)` makes the handle's type `Ty`, spanned on `Ty` so
+    // that an error about it points there.
+    let typed = ty.map(|ty| {
+        let mut handle_at_ty = handle.clone();
+        handle_at_ty.set_span(ty.span());
+        quote_spanned!(ty.span()=> #private::typed::<#ty, _>(&#handle_at_ty);)
+    });
     // Errors about the body's type (say, an error type without `From<goscope::Error>`)
     // point at the body.
     // The handle is named again with the body's span (same name, same hygiene: both are
@@ -37,12 +43,6 @@ pub(crate) fn expand(scope: Scope) -> TokenStream {
     let mut handle_at_body = handle.clone();
     handle_at_body.set_span(body.span());
     let run = quote_spanned!(body.span()=> #private::run(&#handle_at_body, async #body).await);
-    let typed = ty.map(|ty| {
-        // Spanned on the type: a mismatch points at what the user wrote.
-        let mut handle_at_ty = handle.clone();
-        handle_at_ty.set_span(ty.span());
-        quote_spanned!(ty.span()=> let _: &#ty = &#handle_at_ty;)
-    });
     quote_spanned! {body.span()=>
         {
             let #handle = #private::Scope::new() #timeout #limit #supervise;

@@ -4,16 +4,13 @@
 //! scope!( [timeout = expr,] [limit = expr,] [supervise,] |ident [: Type]| { body } )
 //! ```
 //!
-//! The type, when given, is the scope handle's (`Scope<'_, MyError>`): it names the
-//! error type where nothing else does (`let x = scope!(…)?;`), as rustc's hint suggests.
-//!
-//! ```text
-//! ```
+//! `Type`, if given, must be the scope handle, `goscope::Scope<'_, E>`: it names the error
+//! type `E` (the form rustc's inference hint suggests).
 
 use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
-use syn::{Block, Expr, Ident, Token};
+use syn::{Block, Expr, Ident, Token, Type};
 
 use crate::error::Errors;
 
@@ -26,8 +23,8 @@ pub(crate) struct Scope {
     pub(crate) supervise: bool,
     /// The closure's parameter: the scope handle's name in the body.
     pub(crate) handle: Ident,
-    /// The parameter's type, if written: `|s: Scope<'_, MyError>|`.
-    pub(crate) ty: Option<Box<syn::Type>>,
+    /// The parameter's type, if written: `Scope<'_, MyError>`.
+    pub(crate) ty: Option<Type>,
     pub(crate) body: Block,
 }
 
@@ -112,7 +109,7 @@ fn parse_scope(input: ParseStream<'_>) -> syn::Result<Scope> {
 }
 
 /// `|s| { body }` or `|s: Type| { body }`.
-fn parse_closure(input: ParseStream<'_>) -> syn::Result<(Ident, Option<Box<syn::Type>>, Block)> {
+fn parse_closure(input: ParseStream<'_>) -> syn::Result<(Ident, Option<Type>, Block)> {
     const SHAPE: &str = "`scope!` takes a closure with one parameter, the scope: `|s| { … }`";
     if input.is_empty() {
         return Err(syn::Error::new(
@@ -129,7 +126,6 @@ fn parse_closure(input: ParseStream<'_>) -> syn::Result<(Ident, Option<Box<syn::
     }
     let open: Token![|] = input.parse()?;
     let mut params = Vec::new();
-    let mut ty = None;
     while !input.peek(Token![|]) {
         if input.is_empty() {
             return Err(syn::Error::new_spanned(
@@ -138,27 +134,36 @@ fn parse_closure(input: ParseStream<'_>) -> syn::Result<(Ident, Option<Box<syn::
             ));
         }
         let param = syn::Pat::parse_single(input)?;
-        if input.peek(Token![:]) {
-            input.parse::<Token![:]>()?;
-            let param_ty: syn::Type = input.parse()?;
-            ty.get_or_insert(Box::new(param_ty));
-        }
-        params.push(param);
+        let ty = if input.peek(Token![:]) {
+            let colon: Token![:] = input.parse()?;
+            if input.peek(Token![|]) || input.peek(Token![,]) || input.is_empty() {
+                return Err(syn::Error::new_spanned(
+                    colon,
+                    "missing the parameter's type after `:`; write `|s: Scope<'_, MyError>|`, \
+                     or `|s|` to infer the error type",
+                ));
+            }
+            Some(input.parse::<Type>()?)
+        } else {
+            None
+        };
+        params.push((param, ty));
         if !input.peek(Token![|]) {
             input.parse::<Token![,]>()?;
         }
     }
     input.parse::<Token![|]>()?;
-    let handle = match params.as_slice() {
-        [syn::Pat::Ident(p)]
+    let (handle, ty) = match params.as_slice() {
+        [(syn::Pat::Ident(p), ty)]
             if p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none() =>
         {
-            p.ident.clone()
+            (p.ident.clone(), ty.clone())
         }
-        [other] => {
+        [(other, _)] => {
             return Err(syn::Error::new_spanned(
                 other,
-                format!("the scope parameter must be a plain name; {SHAPE}"),
+                "the scope parameter must be a plain name; write `|s| { … }` or \
+                 `|s: Scope<'_, MyError>| { … }`",
             ));
         }
         [] => {
@@ -167,7 +172,7 @@ fn parse_closure(input: ParseStream<'_>) -> syn::Result<(Ident, Option<Box<syn::
                 format!("the closure has no parameter; {SHAPE}"),
             ));
         }
-        [_, second, ..] => {
+        [_, (second, _), ..] => {
             return Err(syn::Error::new_spanned(
                 second,
                 format!(

@@ -33,10 +33,47 @@ fn options_and_closure_parse() {
 }
 
 #[test]
+fn a_typed_parameter_parses_and_types_the_handle() {
+    let scope = parse::parse(input(quote!(limit = 2, |s: Scope<'_, MyError>| { Ok(1) }))).unwrap();
+    assert_eq!(scope.handle, "s");
+    let ty = scope.ty.as_ref().map(|ty| quote!(#ty).to_string());
+    assert_eq!(ty.as_deref(), Some("Scope < '_ , MyError >"));
+    let out = expand::expand(scope).to_string();
+    assert!(
+        out.contains("typed :: < Scope < '_ , MyError > , _ > (& s) ;"),
+        "{out}"
+    );
+
+    let scope = parse::parse(input(quote!(|s: goscope::Scope<'_, E>| { Ok(()) }))).unwrap();
+    let ty = scope.ty.as_ref().map(|ty| quote!(#ty).to_string());
+    assert_eq!(ty.as_deref(), Some("goscope :: Scope < '_ , E >"));
+
+    let scope = parse::parse(input(quote!(|s| { Ok(()) }))).unwrap();
+    assert!(scope.ty.is_none());
+    assert!(!expand::expand(scope).to_string().contains("typed"));
+}
+
+#[test]
 fn misuses_name_the_fix() {
     let cases = [
         (quote!(|| { Ok(()) }), "the closure has no parameter"),
         (quote!(|a, b| { Ok(()) }), "found 2 parameters"),
+        (
+            quote!(|s: Scope<'_, E>, t: u32| { Ok(()) }),
+            "found 2 parameters",
+        ),
+        (
+            quote!(|(a, b)| { Ok(()) }),
+            "the scope parameter must be a plain name",
+        ),
+        (
+            quote!(|mut s: Scope<'_, E>| { Ok(()) }),
+            "the scope parameter must be a plain name",
+        ),
+        (
+            quote!(|s: | { Ok(()) }),
+            "missing the parameter's type after `:`",
+        ),
         (quote!(|s| Ok(())), "the body of `scope!` must be a block"),
         (
             quote!(deadline = 1, |s| { Ok(()) }),
@@ -64,32 +101,4 @@ fn misuses_name_the_fix() {
             "`{tokens}`: {messages:#?} does not say {expected:?}"
         );
     }
-}
-
-#[test]
-fn a_typed_parameter_parses_and_checks_the_handle() {
-    let scope = parse::parse(input(quote!(limit = 2, |s: Scope<'_, MyError>| { Ok(1) }))).unwrap();
-    assert_eq!(scope.handle, "s");
-    let ty = scope.ty.as_ref().expect("the parameter's type");
-    assert_eq!(quote!(#ty).to_string(), "Scope < '_ , MyError >");
-    let out = expand::expand(scope).to_string();
-    assert!(
-        out.contains("let _ : & Scope < '_ , MyError > = & s ;"),
-        "{out}"
-    );
-    assert!(out.contains("run (& s , async"), "{out}");
-
-    let untyped = parse::parse(input(quote!(|s| { Ok(1) }))).unwrap();
-    assert!(untyped.ty.is_none());
-    assert!(!expand::expand(untyped).to_string().contains("let _"));
-}
-
-#[test]
-fn a_typed_parameter_that_is_not_a_plain_name_is_refused() {
-    let errors = errors(quote!(|(a, b): (u8, u8)| { Ok(()) }));
-    assert_eq!(errors.len(), 1);
-    assert!(
-        errors[0].starts_with("the scope parameter must be a plain name"),
-        "{errors:?}"
-    );
 }

@@ -1,7 +1,7 @@
 use goscope::{Error, scope};
 
 async fn f() -> Result<(), Error> {
-    scope!(|s: Vec<u8>| { Ok(()) })
+    scope!(|s: | { Ok(()) })
 }
 
 fn main() {}

@@ -1,0 +1,7 @@
+use goscope::{Error, scope};
+
+async fn f() -> Result<(), Error> {
+    scope!(|(a, b)| { Ok(()) })
+}
+
+fn main() {}
