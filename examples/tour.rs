@@ -119,7 +119,7 @@ pub(crate) async fn main() -> Result<(), Error> {
 
     // 5. Blocking code that waits for a task from a plain thread.
     let task = go(async { 6 * 7 });
-    let answer = go_blocking(move || task.wait()).await??;
+    let answer = go_blocking(move || task.wait_blocking()).await??;
     println!("5. waited from the blocking pool: {answer}");
 
     // 6. Channels: a producer task and a consumer; dropping the sender closes the channel.

@@ -1008,3 +1008,107 @@ async fn retry_takes_a_closure_with_or_without_the_attempt_number() {
     assert_eq!(goscope::retry(page).delay(ms(1)).await, Ok(20));
     assert_eq!(goscope::retry(|n| page(n + 1)).delay(ms(1)).await, Ok(20));
 }
+
+// ===== blocking waits: `wait_blocking` on every handle a plain thread may wait on =====
+
+#[test]
+fn a_wait_group_is_waited_on_from_plain_threads() {
+    let wg = WaitGroup::new();
+    let done = Arc::new(AtomicUsize::new(0));
+    wg.add(3);
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let go_rx = Arc::new(std::sync::Mutex::new(go_rx));
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let (wg, done, go_rx) = (wg.clone(), Arc::clone(&done), Arc::clone(&go_rx));
+            std::thread::spawn(move || {
+                go_rx.lock().unwrap().recv().unwrap(); // held until the test lets it go
+                done.fetch_add(1, Ordering::SeqCst);
+                wg.done();
+            })
+        })
+        .collect();
+    let waiter = {
+        let (wg, done) = (wg.clone(), Arc::clone(&done));
+        std::thread::spawn(move || {
+            wg.wait_blocking();
+            done.load(Ordering::SeqCst)
+        })
+    };
+    for _ in 0..3 {
+        go_tx.send(()).unwrap();
+    }
+    assert_eq!(
+        waiter.join().unwrap(),
+        3,
+        "the wait ends only after every `done`"
+    );
+    for w in workers {
+        w.join().unwrap();
+    }
+    wg.wait_blocking(); // at zero: returns at once
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_blocking_inside_a_task_panics_with_a_message() {
+    let wg = WaitGroup::new();
+    let err = goscope::go(async move { wg.wait_blocking() })
+        .await
+        .unwrap_err();
+    let message = err.into_panic().unwrap().message().unwrap().to_owned();
+    assert!(
+        message.contains("`WaitGroup::wait_blocking()` called inside a goscope task"),
+        "{message}"
+    );
+    assert!(message.contains("`.await` `wait()` instead"), "{message}");
+}
+
+#[test]
+fn a_go_for_each_is_waited_on_from_a_plain_thread() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let handle = {
+        let _enter = rt.enter();
+        let seen = Arc::clone(&seen);
+        goscope::go_for_each(0..10, 3, move |n| {
+            let seen = Arc::clone(&seen);
+            async move {
+                tokio::task::yield_now().await;
+                seen.fetch_add(n, Ordering::SeqCst);
+            }
+        })
+    };
+    let outcome = std::thread::spawn(move || handle.wait_blocking())
+        .join()
+        .unwrap();
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        45,
+        "every item ran before the wait ended"
+    );
+
+    let failing = {
+        let _enter = rt.enter();
+        goscope::go_for_each(0..3, 1, |n| async move {
+            if n == 1 {
+                panic!("item one");
+            }
+        })
+    };
+    let err = std::thread::spawn(move || failing.wait_blocking())
+        .join()
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.into_panic().unwrap().message(), Some("item one"));
+}
+
+#[tokio::test]
+async fn a_task_waits_asynchronously_under_the_name_wait() {
+    assert_eq!(goscope::go(async { 6 * 7 }).wait().await.unwrap(), 42);
+    let handle = goscope::go_for_each(0..3, 2, |_n| async {});
+    assert!(handle.wait().await.is_ok());
+}

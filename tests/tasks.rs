@@ -295,7 +295,9 @@ fn wait_from_a_std_thread() {
         let _enter = rt.enter();
         go(async { "from the runtime" })
     };
-    let out = std::thread::spawn(move || task.wait()).join().unwrap();
+    let out = std::thread::spawn(move || task.wait_blocking())
+        .join()
+        .unwrap();
     assert_eq!(out.unwrap(), "from the runtime");
 }
 
@@ -307,10 +309,10 @@ fn wait_inside_entered_runtime_and_blocking_pool() {
         .unwrap();
     // On a thread that has entered the runtime but runs no async code.
     let _enter = rt.enter();
-    assert_eq!(go(async { 1 }).wait().unwrap(), 1);
+    assert_eq!(go(async { 1 }).wait_blocking().unwrap(), 1);
     // On the blocking pool, waiting for another task is fine.
-    let inner = go_blocking(|| go(async { 2 }).wait());
-    assert_eq!(inner.wait().unwrap().unwrap(), 2);
+    let inner = go_blocking(|| go(async { 2 }).wait_blocking());
+    assert_eq!(inner.wait_blocking().unwrap().unwrap(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -318,13 +320,13 @@ async fn wait_inside_a_task_panics_with_a_message() {
     let p = panic_of(
         go(async {
             let other = go(async { 1 });
-            other.wait()
+            other.wait_blocking()
         })
         .await,
     );
     let msg = p.message().unwrap();
     assert!(
-        msg.contains("`Task::wait()` called inside a goscope task"),
+        msg.contains("`Task::wait_blocking()` called inside a goscope task"),
         "{msg}"
     );
     assert!(msg.contains("`.await` the task instead"), "{msg}");
@@ -334,7 +336,7 @@ async fn wait_inside_a_task_panics_with_a_message() {
 async fn wait_in_block_on_panics_instead_of_deadlocking() {
     // This thread drives the current-thread runtime: blocking it would deadlock.
     let task = go(async { 1 });
-    let payload = std::panic::catch_unwind(AssertUnwindSafe(|| task.wait())).unwrap_err();
+    let payload = std::panic::catch_unwind(AssertUnwindSafe(|| task.wait_blocking())).unwrap_err();
     let msg = payload_message(payload);
     assert!(
         msg.contains("Cannot start a runtime from within a runtime"),

@@ -198,8 +198,8 @@ impl<T> Task<T> {
     /// # Panics
     ///
     /// Blocking a thread that runs async tasks would stall those tasks, possibly forever,
-    /// so `wait` refuses to: called inside a goscope task it panics with a message saying
-    /// to `.await` the task instead (the panic is captured like any other); called on any
+    /// so `wait_blocking` refuses to: called inside a goscope task it panics with a message
+    /// saying to `.await` the task instead (the panic is captured like any other); called on any
     /// other async thread (a `tokio::spawn`ed task, `block_on`), Tokio panics with
     /// "Cannot start a runtime from within a runtime".
     ///
@@ -211,20 +211,45 @@ impl<T> Task<T> {
     ///     let _enter = rt.enter(); // `go` needs a runtime context, not async code
     ///     goscope::go(async { 6 * 7 })
     /// };
-    /// let answer = std::thread::spawn(move || task.wait()).join().unwrap();
+    /// let answer = std::thread::spawn(move || task.wait_blocking()).join().unwrap();
     /// assert_eq!(answer.unwrap(), 42);
     /// ```
-    pub fn wait(self) -> Result<T, Error> {
-        if IN_TASK.get() {
-            panic!(
-                "`Task::wait()` called inside a goscope task: it would block a thread that \
-                 runs async tasks; `.await` the task instead"
-            );
-        }
-        match Handle::try_current() {
-            Ok(handle) => handle.block_on(self),
-            Err(_) => crate::block_on::block_on(self),
-        }
+    pub fn wait_blocking(self) -> Result<T, Error> {
+        wait_blocking(self, "Task::wait_blocking", "the task")
+    }
+
+    /// Waits for the task asynchronously: `task.wait().await` is `task.await` (a `Task` is
+    /// its own future), under the name every goscope handle has for it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// assert_eq!(goscope::go(async { 6 * 7 }).wait().await.unwrap(), 42);
+    /// # }
+    /// ```
+    pub fn wait(self) -> Self {
+        self
+    }
+}
+
+/// Blocks this thread until `fut` is done: on the runtime this thread has entered, if
+/// any, or on goscope's own executor. What `wait_blocking` does for every handle.
+///
+/// # Panics
+///
+/// Inside a goscope task, with a message naming `call` and saying to await `what`
+/// instead: blocking there would stall the tasks of that worker thread.
+#[track_caller]
+pub(crate) fn wait_blocking<F: Future>(fut: F, call: &str, what: &str) -> F::Output {
+    if IN_TASK.get() {
+        panic!(
+            "`{call}()` called inside a goscope task: it would block a thread that runs \
+             async tasks; `.await` {what} instead"
+        );
+    }
+    match Handle::try_current() {
+        Ok(handle) => handle.block_on(fut),
+        Err(_) => crate::block_on::block_on(fut),
     }
 }
 

@@ -487,6 +487,26 @@ impl ForEachTask {
         self.await
     }
 
+    /// Blocks this thread until every item is done, with [`wait`](Self::wait)'s outcome:
+    /// for a thread that does not run async code (as [`Task::wait_blocking`]).
+    ///
+    /// # Panics
+    ///
+    /// Inside a goscope task (`.await` the handle there), as [`Task::wait_blocking`].
+    ///
+    /// ```
+    /// let rt = tokio::runtime::Runtime::new().unwrap();
+    /// let handle = {
+    ///     let _enter = rt.enter();
+    ///     goscope::go_for_each(0..4, 2, |_n| async {})
+    /// };
+    /// let outcome = std::thread::spawn(move || handle.wait_blocking()).join().unwrap();
+    /// assert!(outcome.is_ok());
+    /// ```
+    pub fn wait_blocking(self) -> Result<(), Error> {
+        crate::task::wait_blocking(self, "ForEachTask::wait_blocking", "the handle")
+    }
+
     /// Cancels the items still running (they stop at their next `.await`) and those not
     /// started.
     pub fn cancel(&self) {

@@ -357,6 +357,31 @@ impl WaitGroup {
             zero.await;
         }
     }
+
+    /// Blocks this thread until the count is zero: Go's `wg.Wait()` for a plain thread
+    /// (no runtime needed).
+    ///
+    /// # Panics
+    ///
+    /// Inside a goscope task (`.await` [`wait`](Self::wait) there), as
+    /// [`Task::wait_blocking`](crate::Task::wait_blocking).
+    ///
+    /// ```
+    /// let wg = goscope::WaitGroup::new();
+    /// wg.add(2);
+    /// let workers: Vec<_> = (0..2)
+    ///     .map(|_| {
+    ///         let wg = wg.clone();
+    ///         std::thread::spawn(move || wg.done())
+    ///     })
+    ///     .collect();
+    /// wg.wait_blocking();
+    /// assert_eq!(wg.count(), 0);
+    /// # for w in workers { w.join().unwrap(); }
+    /// ```
+    pub fn wait_blocking(&self) {
+        crate::task::wait_blocking(self.wait(), "WaitGroup::wait_blocking", "`wait()`");
+    }
 }
 
 impl fmt::Debug for WaitGroup {
