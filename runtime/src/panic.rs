@@ -236,8 +236,7 @@ impl PanicError {
     /// let p = goscope::PanicError::from_panic(payload);
     /// std::panic::resume_unwind(p.into_panic());
     /// ```
-    pub fn into_panic(mut self) -> Box<dyn Any + Send + 'static> {
-        drop(self.inner.unreceived.take());
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.inner.payload.into_inner()
     }
 }
@@ -386,7 +385,6 @@ pub(crate) fn capture(
 ///
 /// The guard travels inside the [`PanicError`]; where the panic is converted into a type
 /// goscope cannot see into (a scope's `E`), it is taken out and kept beside the error.
-#[derive(Default)]
 pub(crate) struct Unreceived(Option<Box<Report>>);
 
 struct Report {
@@ -416,32 +414,42 @@ impl Unreceived {
 
     /// The panic was delivered as a value: a DEBUG event, and nothing owed.
     pub(crate) fn received(mut self) {
-        if let Some(r) = self.0.take() {
-            tracing::debug!(
-                target: "goscope",
-                task = r.task,
-                location = r.location,
-                spawned_at = r.spawned_at,
-                received = true,
-                "{}",
-                r.text
-            );
+        if let Some(report) = self.0.take() {
+            report.tell(true);
         }
     }
 }
 
 impl Drop for Unreceived {
     fn drop(&mut self) {
-        if let Some(r) = self.0.take() {
-            tracing::error!(
-                target: "goscope",
-                task = r.task,
-                location = r.location,
-                spawned_at = r.spawned_at,
-                received = false,
-                "{} (nobody received this panic)",
-                r.text
-            );
+        if let Some(report) = self.0.take() {
+            report.tell(false);
+        }
+    }
+}
+
+impl Report {
+    /// The one tracing event of a panic: DEBUG once delivered, ERROR if nobody received it.
+    fn tell(&self, received: bool) {
+        // `tracing` takes its level as a constant: one event site per level.
+        macro_rules! event {
+            ($level:expr, $suffix:literal) => {
+                tracing::event!(
+                    target: "goscope",
+                    $level,
+                    task = self.task,
+                    location = self.location,
+                    spawned_at = self.spawned_at,
+                    received,
+                    concat!("{}", $suffix),
+                    self.text
+                )
+            };
+        }
+        if received {
+            event!(tracing::Level::DEBUG, "");
+        } else {
+            event!(tracing::Level::ERROR, " (nobody received this panic)");
         }
     }
 }
