@@ -9,8 +9,9 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use goscope::CancellationToken;
 use goscope::chan;
-use goscope::manager::{AcceptLoop, BoxError, CancellationToken, Manager, Service, Ticker};
+use goscope::manager::{AcceptLoop, BoxError, Manager, Service, Ticker};
 use goscope_examples::Log;
 
 /// A simulated database: connects first, disconnects last.

@@ -5,8 +5,8 @@
 use std::error::Error as StdError;
 use std::time::Duration;
 
+use goscope::TrySubmitError;
 use goscope::chan::{SendError, TryRecvError, TrySendError};
-use goscope::helpers::TrySubmitError;
 use goscope::manager::{AddError, BoxError, Cause, Failure, Manager, ManagerError, Phase};
 use goscope::{Error, PanicError, PanicPayload};
 

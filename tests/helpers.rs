@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use goscope::helpers::{Jitter, TrySubmitError};
 use goscope::{Error, Limiter, Pool, RateLimiter, WaitGroup, scope};
+use goscope::{Jitter, TrySubmitError};
 use goscope_tests::hook;
 use tokio::time::Instant;
 

@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use goscope::CancellationToken;
 use goscope::manager::{
-    AcceptLoop, BoxError, CancellationToken, Cause, Failure, Manager, ManagerError, Phase, Service,
-    Ticker,
+    AcceptLoop, BoxError, Cause, Failure, Manager, ManagerError, Phase, Service, Ticker,
 };
 use goscope_tests::{DropSignal, hook};
 use tokio::sync::{mpsc, oneshot};

@@ -6,7 +6,8 @@
 
 use std::borrow::Cow;
 
-use goscope::manager::{BoxError, CancellationToken, Manager, ManagerError, Service};
+use goscope::CancellationToken;
+use goscope::manager::{BoxError, Manager, ManagerError, Service};
 use goscope_tests::trace::{SeenEvent, recorded};
 use tracing::Level;
 

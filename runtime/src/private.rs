@@ -162,19 +162,44 @@ pub mod select {
 
     /// `select_blocking!` without `default`.
     pub fn blocking<O, S: Cases<O>>(cases: S, order: &mut [usize], biased: bool) -> O {
-        crate::block_on::block_on(SelectMacroFuture::new(cases, order, biased))
+        crate::util::block_on::block_on(SelectMacroFuture::new(cases, order, biased))
     }
 }
 
-/// What `scope!` expands to.
+/// What `scope!` expands to: `run(&new()…, async { body })`, each option a call around
+/// `new()`.
 pub mod scope {
+    use std::time::Duration;
+
     pub use crate::scope::{Handle, Scope, ScopeError, run, typed};
+
+    /// A new, empty scope (nested in the current one, if any).
+    #[track_caller]
+    pub fn new<'env, E: Send + 'env>() -> Scope<'env, E> {
+        Scope::new()
+    }
+
+    /// `timeout = d`.
+    pub fn timeout<'env, E: Send + 'env>(scope: Scope<'env, E>, d: Duration) -> Scope<'env, E> {
+        scope.timeout(d)
+    }
+
+    /// `limit = n` (panics on 0, at the option).
+    #[track_caller]
+    pub fn limit<'env, E: Send + 'env>(scope: Scope<'env, E>, n: usize) -> Scope<'env, E> {
+        scope.limit(n)
+    }
+
+    /// `supervise`.
+    pub fn supervise<'env, E: Send + 'env>(scope: Scope<'env, E>) -> Scope<'env, E> {
+        scope.supervise()
+    }
 }
 
 /// What `all!` and `race!` expand to.
 pub mod join {
+    pub use crate::combinators::join::{Branch, start, timer};
     pub use crate::error::Error;
-    pub use crate::join::{Branch, start, timer};
     pub use pin_project_lite::pin_project;
 }
 

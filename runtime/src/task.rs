@@ -252,7 +252,7 @@ pub(crate) fn wait_blocking<F: Future>(fut: F, call: &str, what: &str) -> F::Out
     }
     match Handle::try_current() {
         Ok(handle) => handle.block_on(fut),
-        Err(_) => crate::block_on::block_on(fut),
+        Err(_) => crate::util::block_on::block_on(fut),
     }
 }
 

@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use super::parse::Scope;
 
 // Input:  `scope!(timeout = d, limit = n, supervise, |s| { body })`
-// Output: `{ let s = Scope::new().timeout(d).limit(n).supervise();
+// Output: `{ let s = supervise(limit(timeout(new(), d), n));
 //            run(&s, async { body }).await }`
 //         With `|s: Ty|`, after the `let`: `typed::<Ty, _>(&s);`, which makes `s` a `Ty`
 //         (and so names the error type) while `s` stays a `Scope` whatever `Ty` is: a `Ty`
@@ -26,9 +26,17 @@ pub(crate) fn expand(scope: Scope) -> TokenStream {
         body,
     } = scope;
     let private = quote!(#krate::__private::scope);
-    let timeout = timeout.map(|d| quote_spanned!(d.span()=> .timeout(#d)));
-    let limit = limit.map(|n| quote_spanned!(n.span()=> .limit(#n)));
-    let supervise = supervise.then(|| quote!(.supervise()));
+    // Each option wraps the new scope in a call, spanned on its value.
+    let mut new = quote!(#private::new());
+    if let Some(d) = timeout {
+        new = quote_spanned!(d.span()=> #private::timeout(#new, #d));
+    }
+    if let Some(n) = limit {
+        new = quote_spanned!(n.span()=> #private::limit(#new, #n));
+    }
+    if supervise {
+        new = quote!(#private::supervise(#new));
+    }
     // `|s: Ty|`: `typed::<Ty, _>(&s)` makes the handle's type `Ty`, spanned on `Ty` so
     // that an error about it points there.
     let typed = ty.map(|ty| {
@@ -45,7 +53,7 @@ pub(crate) fn expand(scope: Scope) -> TokenStream {
     let run = quote_spanned!(body.span()=> #private::run(&#handle_at_body, async #body).await);
     quote_spanned! {body.span()=>
         {
-            let #handle = #private::Scope::new() #timeout #limit #supervise;
+            let #handle = #new;
             #typed
             #run
         }

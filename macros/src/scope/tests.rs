@@ -26,7 +26,7 @@ fn options_and_closure_parse() {
     assert_eq!(scope.handle, "s");
     let out = expand::expand(scope).to_string();
     assert!(
-        out.contains(". timeout (d) . limit (4) . supervise ()"),
+        out.contains("supervise (:: goscope :: __private :: scope :: limit (:: goscope :: __private :: scope :: timeout (:: goscope :: __private :: scope :: new () , d) , 4))"),
         "{out}"
     );
     assert!(out.contains("run (& s , async"), "{out}");

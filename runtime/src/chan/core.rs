@@ -9,8 +9,8 @@ use std::task::{Context, Poll, Waker};
 
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::slab::{Queue, Slab};
+use crate::loom::{Arc, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::select::shared::{Claim, SelectShared};
-use crate::sync::{Arc, AtomicUsize, Mutex, MutexGuard, Ordering};
 
 /// Index of an entry in the waiter slab.
 pub(crate) type Key = u32;

@@ -95,7 +95,7 @@ use std::task::{Context, Poll};
 
 use self::core::{Chan, Key};
 pub use self::error::{SendError, TryRecvError, TrySendError};
-use crate::sync::Arc;
+use crate::loom::Arc;
 
 /// Creates a channel that buffers up to `cap` values; `cap == 0` makes a rendezvous
 /// channel, where a send completes only when a receiver takes the value (Go's unbuffered
@@ -209,7 +209,7 @@ impl<T> Sender<T> {
         match self.chan.try_send(value) {
             Ok(()) => Ok(()),
             Err(TrySendError::Closed(v)) => Err(SendError(v)),
-            Err(TrySendError::Full(v)) => crate::block_on::block_on(self.send(v)),
+            Err(TrySendError::Full(v)) => crate::util::block_on::block_on(self.send(v)),
         }
     }
 }
@@ -266,7 +266,7 @@ impl<T> Receiver<T> {
         match self.chan.try_recv() {
             Ok(v) => Some(v),
             Err(TryRecvError::Closed) => None,
-            Err(TryRecvError::Empty) => crate::block_on::block_on(self.recv()),
+            Err(TryRecvError::Empty) => crate::util::block_on::block_on(self.recv()),
         }
     }
 

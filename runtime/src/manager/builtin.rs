@@ -218,7 +218,8 @@ where
     ///
     /// ```
     /// use goscope::chan::Receiver;
-    /// use goscope::manager::{AcceptLoop, CancellationToken};
+    /// use goscope::CancellationToken;
+    /// use goscope::manager::AcceptLoop;
     ///
     /// let (_tx, rx) = goscope::chan::bounded::<Receiver<String>>(8);
     /// let echo = |lines: Receiver<String>, ctx: CancellationToken| async move {

@@ -50,7 +50,7 @@
 //! phase is over every task has ended, the `Arc` is unique again, and `cleanup` gets
 //! `&mut self`.
 //!
-//! The executes are the `'static` children of one [`Scope`](crate::scope::Scope), so
+//! The executes are the `'static` children of one [`Scope`](crate::Scope), so
 //! they run in parallel and none outlives [`Manager::run`]. They never fail the scope —
 //! which would abort the others at once — but record their failure and cancel a token
 //! of the manager's, the parent of every execute's `ctx`: the others stop when they
@@ -88,7 +88,7 @@
 //! use std::time::Duration;
 //!
 //! use goscope::manager::{BoxError, Manager, Service, Ticker};
-//! use goscope::manager::CancellationToken;
+//! use goscope::CancellationToken;
 //!
 //! type Log = Arc<Mutex<Vec<String>>>;
 //!
@@ -163,7 +163,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! use goscope::manager::{BoxError, Manager, Phase, Service};
-//! use goscope::manager::CancellationToken;
+//! use goscope::CancellationToken;
 //!
 //! struct Cache;
 //!
@@ -197,11 +197,6 @@ pub use error::{AddError, Cause, Failure, ManagerError, Phase};
 pub use execute::ManagerHandle;
 pub use run::{DEFAULT_CLEANUP_TIMEOUT, DEFAULT_STOP_TIMEOUT, Manager};
 pub use service::Service;
-
-/// The token each execute gets as its `ctx` (re-exported from `tokio_util`, so that a
-/// [`Service`] can be written with goscope alone): wait on `ctx.cancelled()`, or check
-/// `ctx.is_cancelled()`, and return.
-pub use tokio_util::sync::CancellationToken;
 
 /// The error a [`Service`] phase returns: any error, boxed (`"message".into()` works,
 /// and so does `?` on most errors).

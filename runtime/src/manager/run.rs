@@ -98,7 +98,7 @@ impl Manager {
     ///
     /// ```
     /// use goscope::manager::{BoxError, Manager, Service};
-    /// use goscope::manager::CancellationToken;
+    /// use goscope::CancellationToken;
     ///
     /// struct Worker;
     /// impl Service for Worker {
@@ -177,7 +177,7 @@ impl Manager {
     /// its parent).
     ///
     /// ```
-    /// use goscope::manager::CancellationToken;
+    /// use goscope::CancellationToken;
     ///
     /// let app = CancellationToken::new();
     /// let mut manager = goscope::manager::Manager::new();

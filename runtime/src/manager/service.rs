@@ -30,7 +30,7 @@ pub(super) type PhaseFuture<'a> = Pin<Box<dyn Future<Output = Result<(), BoxErro
 ///
 /// ```
 /// use goscope::manager::{BoxError, Service};
-/// use goscope::manager::CancellationToken;
+/// use goscope::CancellationToken;
 ///
 /// struct Cache {
 ///     entries: Vec<String>,
@@ -61,7 +61,7 @@ pub trait Service: Send + Sync + 'static {
     ///
     /// ```
     /// use goscope::manager::{BoxError, Service};
-    /// use goscope::manager::CancellationToken;
+    /// use goscope::CancellationToken;
     ///
     /// struct Shard(u32);
     ///

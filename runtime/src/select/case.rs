@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use super::shared::SelectShared;
 use crate::chan::core::{Chan, Finish, Key, SelRecv, SelSend};
 use crate::chan::{Receiver, SendError, Sender};
-use crate::sync::Arc;
+use crate::loom::Arc;
 
 /// One attempt at a case during a pass (the select is polling: nothing completes into it).
 #[derive(Debug)]

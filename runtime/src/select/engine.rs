@@ -21,7 +21,7 @@ use futures_util::task::noop_waker_ref;
 use super::case::{Attempt, Case};
 use super::shared::{Begin, SelectShared};
 use crate::chan::core::Finish;
-use crate::sync::Arc;
+use crate::loom::Arc;
 
 /// A fixed set of cases, indexed `0..len()`; a disabled case is `None`.
 #[allow(clippy::len_without_is_empty)] // a select has a fixed number of cases
@@ -337,7 +337,7 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
                     if shared.take_deferred() {
                         // A lower select is mid-pass: let it park, then claim it. Stay
                         // POLLING (unclaimable) and yield to the executor meanwhile.
-                        crate::sync::yield_now();
+                        crate::loom::yield_now();
                         cx.waker().wake_by_ref();
                         return Poll::Pending;
                     }

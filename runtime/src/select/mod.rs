@@ -81,7 +81,6 @@ pub(crate) mod case;
 pub(crate) mod engine;
 #[cfg(all(test, goscope_loom))]
 mod loom;
-mod macros;
 pub(crate) mod shared;
 
 use std::fmt;
@@ -238,7 +237,7 @@ impl<'a, O> Select<'a, O> {
     /// assert_eq!(sel.select_blocking(), Some("ping"));
     /// ```
     pub fn select_blocking(self) -> O {
-        crate::block_on::block_on(self.into_future())
+        crate::util::block_on::block_on(self.into_future())
     }
 
     fn engine(self) -> Engine<O, BoxedCases<'a, O>, Vec<usize>> {

@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::fmt;
 
-use crate::sync::{Arc, AtomicBool, AtomicUsize, AtomicWaker, Ordering};
+use crate::loom::{Arc, AtomicBool, AtomicUsize, AtomicWaker, Ordering};
 
 /// Nobody may complete into the select: it is trying its cases itself.
 const POLLING: usize = 0;

@@ -11,7 +11,7 @@ use futures_util::future::Either;
 use tokio::time::Instant;
 
 use crate::Error;
-use crate::join::Settled;
+use crate::combinators::join::Settled;
 
 /// How [`Retry`] randomises its delays, so that many clients that failed together do not
 /// retry together. `jitter(true)` is [`Jitter::Full`]; `jitter(false)` is [`Jitter::None`].
@@ -66,7 +66,7 @@ fn later(d: Duration) -> Instant {
 ///
 /// `f` returns a future of `Result<T, E>`; it may take the attempt number (1 for the
 /// first call): `retry(|| fetch())` and `retry(|attempt| fetch_page(attempt))` both work
-/// ([`Attempt`]). The defaults: 3 attempts, a first delay of 100 ms, doubling each time,
+/// ([`RetryFn`]). The defaults: 3 attempts, a first delay of 100 ms, doubling each time,
 /// at most 30 s, no jitter, every error retried. The result is the first `Ok`, or the last
 /// `Err`.
 ///
@@ -125,7 +125,7 @@ fn later(d: Duration) -> Instant {
 #[track_caller]
 pub fn retry<'a, F, M>(f: F) -> Retry<'a, F, F::Err, M>
 where
-    F: Attempt<M> + 'a,
+    F: RetryFn<M> + 'a,
 {
     Retry {
         f,
@@ -150,7 +150,7 @@ where
 /// or not (`FnMut() -> Fut`). `M` tells the two shapes apart ([`WithAttempt`],
 /// [`WithoutAttempt`]) and is inferred: `retry(|| fetch())`, `retry(|n| fetch_page(n))`
 /// and `retry(fetch_page)` all work.
-pub trait Attempt<M>: Send {
+pub trait RetryFn<M>: Send {
     /// The success value.
     type Ok;
     /// The error.
@@ -162,15 +162,15 @@ pub trait Attempt<M>: Send {
     fn attempt(&mut self, attempt: u32) -> Self::Future;
 }
 
-/// The [`Attempt`] shape `FnMut(u32) -> Fut`: the closure gets the attempt number.
+/// The [`RetryFn`] shape `FnMut(u32) -> Fut`: the closure gets the attempt number.
 #[derive(Debug)]
 pub enum WithAttempt {}
 
-/// The [`Attempt`] shape `FnMut() -> Fut`.
+/// The [`RetryFn`] shape `FnMut() -> Fut`.
 #[derive(Debug)]
 pub enum WithoutAttempt {}
 
-impl<F, Fut, T, E> Attempt<WithAttempt> for F
+impl<F, Fut, T, E> RetryFn<WithAttempt> for F
 where
     F: FnMut(u32) -> Fut + Send,
     Fut: Future<Output = Result<T, E>> + Send,
@@ -184,7 +184,7 @@ where
     }
 }
 
-impl<F, Fut, T, E> Attempt<WithoutAttempt> for F
+impl<F, Fut, T, E> RetryFn<WithoutAttempt> for F
 where
     F: FnMut() -> Fut + Send,
     Fut: Future<Output = Result<T, E>> + Send,
@@ -293,7 +293,7 @@ impl<'a, F, E: From<Error>, M> Retry<'a, F, E, M> {
 
 impl<'a, F, M: 'a> IntoFuture for Retry<'a, F, F::Err, M>
 where
-    F: Attempt<M> + 'a,
+    F: RetryFn<M> + 'a,
     F::Future: 'a,
     F::Ok: Send + 'a,
     F::Err: Send + 'a,
@@ -308,7 +308,7 @@ where
 
 impl<'a, F, M: 'a> Retry<'a, F, F::Err, M>
 where
-    F: Attempt<M> + 'a,
+    F: RetryFn<M> + 'a,
     F::Future: 'a,
     F::Ok: Send + 'a,
     F::Err: Send + 'a,

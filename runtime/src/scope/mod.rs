@@ -125,12 +125,12 @@ use crate::error::Error;
 use crate::panic::{self, Unreceived};
 
 mod local_set;
-mod macros;
 mod run;
+mod typed;
 
-pub use macros::{Handle, ScopeError, typed};
 pub use run::run;
 use run::scope_span;
+pub use typed::{Handle, ScopeError, typed};
 
 use local_set::{LocalSet, Owned, Shares};
 
@@ -262,17 +262,11 @@ impl<E> Clone for Scope<'_, E> {
     }
 }
 
-impl<'env, E: Send + 'env> Default for Scope<'env, E> {
-    #[track_caller]
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl<'env, E: Send + 'env> Scope<'env, E> {
-    /// A new, empty scope; `scope!` makes one and runs its body with [`run`].
+    /// A new, empty scope; `scope!` makes one (through `__private::scope::new`) and runs its
+    /// body with [`run`].
     #[track_caller]
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         panic::install_process_hook();
         // Nested in another scope (anywhere below it): cancelled with it.
         let token = CURRENT
@@ -315,7 +309,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
     /// `timeout = d`: a deadline for the whole scope. When it passes, the body is dropped,
     /// every child is cancelled, and the scope returns `Error::TimedOut(d)` converted
     /// into `E`.
-    pub fn timeout(self, duration: std::time::Duration) -> Self {
+    pub(crate) fn timeout(self, duration: std::time::Duration) -> Self {
         self.configure(|inner| inner.timeout = Some(duration))
     }
 
@@ -327,7 +321,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
     ///
     /// If `n` is 0: no child could ever start.
     #[track_caller]
-    pub fn limit(self, n: usize) -> Self {
+    pub(crate) fn limit(self, n: usize) -> Self {
         assert!(
             n > 0,
             "`scope!(limit = 0, …)`: no child could ever start; use at least 1"
@@ -337,7 +331,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
 
     /// `supervise`: no fail-fast. A child's failure stays in its handle and cancels
     /// nothing; the scope returns the body's result once every child is done.
-    pub fn supervise(self) -> Self {
+    pub(crate) fn supervise(self) -> Self {
         self.configure(|inner| {
             inner.supervise = true;
             inner
