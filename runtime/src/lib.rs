@@ -24,8 +24,8 @@ mod util;
 pub mod __private;
 
 pub use combinators::{
-    ForEachTask, Timeout, all, for_each, go_for_each, map, map_stream, map_stream_unordered, race,
-    race_ok, settle, timeout, try_all, try_for_each, try_map,
+    ForEachTask, all, for_each, go_for_each, map, map_stream, map_stream_unordered, race, race_ok,
+    settle, try_all, try_for_each, try_map,
 };
 pub use error::Error;
 pub use generator::{AsyncGenerator, Co, Generator, Yield};
@@ -37,5 +37,5 @@ pub use sync::{
     WaitGroup, WithAttempt, WithoutAttempt, retry,
 };
 pub use task::{Task, TaskTimeout, go, go_blocking, go_ctx, go_with_recover};
-pub use time::{After, after};
+pub use time::{After, Timeout, after, timeout};
 pub use tokio_util::sync::CancellationToken;

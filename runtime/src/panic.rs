@@ -32,6 +32,7 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, Location};
 use std::sync::{Arc, Once, RwLock};
 
+pub(crate) mod catch;
 mod payload;
 
 pub use payload::PanicPayload;
@@ -360,7 +361,7 @@ pub(crate) fn observe(panic: &PanicError) {
 /// Builds the `PanicError` for a payload caught on this thread in task `name`, shows it
 /// to the observer hook, and arms its report: ERROR if nobody receives it, DEBUG when it
 /// is delivered ([`PanicError::received`]).
-pub(crate) fn capture(
+fn capture(
     payload: Box<dyn Any + Send + 'static>,
     name: Option<Cow<'static, str>>,
     spawned_at: &'static Location<'static>,

@@ -185,9 +185,7 @@ impl<T> Task<T> {
     /// ```
     pub fn timeout(self, duration: Duration) -> TaskTimeout<T> {
         TaskTimeout {
-            task: self,
-            sleep: tokio::time::sleep(duration),
-            duration,
+            inner: crate::timeout(duration, self),
         }
     }
 
@@ -311,16 +309,15 @@ impl<T> fmt::Debug for Task<T> {
 }
 
 pin_project_lite::pin_project! {
-    /// Waits for a task with a deadline.
+    /// Waits for a task with a deadline: the one [`Timeout`](crate::Timeout), over the task,
+    /// its two errors made one.
     ///
-    /// This `struct` is created by [`Task::timeout`]. Dropping it drops the task, which
-    /// cancels it.
+    /// This `struct` is created by [`Task::timeout`]. When the deadline passes the task is
+    /// cancelled; dropping it drops the task, which cancels it too.
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct TaskTimeout<T> {
-        task: Task<T>,
         #[pin]
-        sleep: tokio::time::Sleep,
-        duration: Duration,
+        inner: crate::Timeout<Task<T>>,
     }
 }
 
@@ -328,16 +325,13 @@ impl<T> Future for TaskTimeout<T> {
     type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if let Poll::Ready(out) = Pin::new(&mut *this.task).poll(cx) {
-            return Poll::Ready(out);
-        }
-        match this.sleep.poll(cx) {
-            Poll::Ready(()) => {
-                this.task.cancel();
-                Poll::Ready(Err(Error::TimedOut(*this.duration)))
+        let mut inner = self.project().inner;
+        match std::task::ready!(inner.as_mut().poll(cx)) {
+            Ok(out) => Poll::Ready(out),
+            Err(timed_out) => {
+                inner.future_mut().cancel();
+                Poll::Ready(Err(timed_out))
             }
-            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -345,8 +339,8 @@ impl<T> Future for TaskTimeout<T> {
 impl<T> fmt::Debug for TaskTimeout<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskTimeout")
-            .field("task", &self.task)
-            .field("duration", &self.duration)
+            .field("task", self.inner.get_ref())
+            .field("timeout", &self.inner)
             .finish()
     }
 }

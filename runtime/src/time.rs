@@ -1,14 +1,19 @@
-//! `after(d)`: Go's `time.After`, a future that completes once `d` has passed.
+//! Time: `after(d)`, Go's `time.After`, a future that completes once `d` has passed, and
+//! `timeout(d, fut)`, a future with a deadline. They are goscope's one timer: every
+//! deadline in the crate (`timeout`, [`Task::timeout`](crate::Task::timeout), `race!`'s
+//! `timeout = d`, a scope's `timeout = d`, a `select!` `after` case) is an [`After`].
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use futures_util::task::AtomicWaker;
 use pin_project_lite::pin_project;
+
+use crate::Error;
 
 /// A future that completes once `duration` has passed: Go's `time.After`, for a
 /// `select!` timeout case (`_ = after(d) => …`) or anywhere else.
@@ -126,5 +131,79 @@ impl fmt::Debug for After {
         f.debug_struct("After")
             .field("deadline", &deadline)
             .finish()
+    }
+}
+
+/// Runs `fut` for at most `duration`: its output, or `Err(Error::TimedOut(duration))` (and
+/// `fut` dropped — a [`Task`](crate::Task) is thereby cancelled) if the time runs out
+/// first.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use goscope::Error;
+///
+/// let quick = goscope::timeout(Duration::from_secs(1), async { 42 }).await;
+/// assert_eq!(quick.unwrap(), 42);
+///
+/// let slow = goscope::timeout(Duration::from_millis(10), std::future::pending::<()>()).await;
+/// assert!(matches!(slow, Err(Error::TimedOut(d)) if d == Duration::from_millis(10)));
+/// # }
+/// ```
+pub fn timeout<F: IntoFuture>(duration: Duration, fut: F) -> Timeout<F::IntoFuture> {
+    Timeout {
+        fut: fut.into_future(),
+        timer: after(duration),
+        duration,
+    }
+}
+
+pin_project! {
+    /// A future with a deadline: resolves to its output, or to
+    /// `Err(Error::TimedOut(_))`.
+    ///
+    /// This `struct` is created by [`timeout`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Timeout<F> {
+        #[pin]
+        fut: F,
+        #[pin]
+        timer: After,
+        duration: Duration,
+    }
+}
+
+impl<F> Timeout<F> {
+    /// The future.
+    pub(crate) fn get_ref(&self) -> &F {
+        &self.fut
+    }
+
+    /// The future, pinned (a [`Task`](crate::Task) is cancelled through it).
+    pub(crate) fn future_mut(self: Pin<&mut Self>) -> Pin<&mut F> {
+        self.project().fut
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        // The future first: one that is ready at its deadline is not late.
+        if let Poll::Ready(output) = this.fut.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        ready!(this.timer.poll(cx));
+        Poll::Ready(Err(Error::TimedOut(*this.duration)))
+    }
+}
+
+impl<F> fmt::Debug for Timeout<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout")
+            .field("duration", &self.duration)
+            .finish_non_exhaustive()
     }
 }

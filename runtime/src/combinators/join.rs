@@ -1,6 +1,5 @@
 //! Joining and racing futures: the runtime half of `all!` and `race!`, and the functions
-//! over any number of futures — [`all`], [`try_all`], [`race`], [`race_ok`], [`settle`],
-//! [`timeout`].
+//! over any number of futures — [`all`], [`try_all`], [`race`], [`race_ok`], [`settle`].
 //!
 //! # Design
 //!
@@ -31,7 +30,7 @@
 //!    the join, which drops the other branches on the way.
 
 use std::future::{Future, IntoFuture};
-use std::panic::{AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
@@ -40,6 +39,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use pin_project_lite::pin_project;
 
 use crate::error::Error;
+use crate::panic::catch::CatchUnwind;
 use crate::time::{After, after};
 
 pin_project! {
@@ -253,12 +253,11 @@ where
 }
 
 pin_project! {
-    /// A future of `settle` (and of the helpers that keep a slot per item): each poll
-    /// under `catch_unwind`; a panic is captured, reported to the hook, and is the output.
+    /// A future of `settle` (and of the helpers that keep a slot per item): its panic is
+    /// captured ([`CatchUnwind`]), reported to the hook, and is the output.
     pub(crate) struct Settled<F> {
         #[pin]
-        fut: F,
-        at: &'static Location<'static>,
+        fut: CatchUnwind<F, &'static Location<'static>>,
         // Whether its output goes straight to the user (`settle`): a panic is then
         // delivered (`panic::Unreceived`); otherwise whoever takes the output delivers it.
         delivers: bool,
@@ -269,15 +268,14 @@ impl<F> Settled<F> {
     /// `fut`, with its panics captured as spawned at `at`.
     pub(crate) fn new(fut: F, at: &'static Location<'static>) -> Self {
         Settled {
-            fut,
-            at,
+            fut: CatchUnwind::new(fut, at),
             delivers: false,
         }
     }
 
     /// The future, back (never polled: nothing is pinned yet).
     pub(crate) fn into_inner(self) -> F {
-        self.fut
+        self.fut.into_inner()
     }
 }
 
@@ -286,19 +284,10 @@ impl<F: Future> Future for Settled<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => {
-                let panic = crate::panic::capture(payload, None, this.at);
-                let panic = if *this.delivers {
-                    panic.received()
-                } else {
-                    panic
-                };
-                Poll::Ready(Err(Error::Panicked(panic)))
-            }
-        }
+        let delivers = *this.delivers;
+        this.fut
+            .poll(cx)
+            .map_err(|panic| Error::Panicked(if delivers { panic.received() } else { panic }))
     }
 }
 
@@ -338,72 +327,9 @@ where
     crate::panic::install_process_hook();
     let at = Location::caller();
     all(futures.into_iter().map(move |fut| Settled {
-        fut: fut.into_future(),
-        at,
+        fut: CatchUnwind::new(fut.into_future(), at),
         delivers: true,
     }))
-}
-
-/// Runs `fut` for at most `duration`: its output, or `Err(Error::TimedOut(duration))` (and
-/// `fut` dropped — a [`Task`](crate::Task) is thereby cancelled) if the time runs out
-/// first.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-/// # async fn main() {
-/// use std::time::Duration;
-/// use goscope::Error;
-///
-/// let quick = goscope::timeout(Duration::from_secs(1), async { 42 }).await;
-/// assert_eq!(quick.unwrap(), 42);
-///
-/// let slow = goscope::timeout(Duration::from_millis(10), std::future::pending::<()>()).await;
-/// assert!(matches!(slow, Err(Error::TimedOut(d)) if d == Duration::from_millis(10)));
-/// # }
-/// ```
-pub fn timeout<F: IntoFuture>(duration: Duration, fut: F) -> Timeout<F::IntoFuture> {
-    Timeout {
-        fut: fut.into_future(),
-        timer: after(duration),
-        duration,
-    }
-}
-
-pin_project! {
-    /// A future with a deadline: resolves to its output, or to
-    /// `Err(Error::TimedOut(_))`.
-    ///
-    /// This `struct` is created by [`timeout`].
-    #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct Timeout<F> {
-        #[pin]
-        fut: F,
-        #[pin]
-        timer: After,
-        duration: Duration,
-    }
-}
-
-impl<F: Future> Future for Timeout<F> {
-    type Output = Result<F::Output, Error>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        // The future first: one that is ready at its deadline is not late.
-        if let Poll::Ready(output) = this.fut.poll(cx) {
-            return Poll::Ready(Ok(output));
-        }
-        ready!(this.timer.poll(cx));
-        Poll::Ready(Err(Error::TimedOut(*this.duration)))
-    }
-}
-
-impl<F> std::fmt::Debug for Timeout<F> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Timeout")
-            .field("duration", &self.duration)
-            .finish_non_exhaustive()
-    }
 }
 
 pin_project! {

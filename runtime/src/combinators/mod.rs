@@ -1,5 +1,5 @@
 //! Combinators over futures and items: joining and racing (the runtime half of `all!` and
-//! `race!`, and [`all`], [`try_all`], [`race`], [`race_ok`], [`settle`], [`timeout`]), and the
+//! `race!`, and [`all`], [`try_all`], [`race`], [`race_ok`], [`settle`]), and the
 //! bounded fan-outs ([`map`], [`try_map`], [`for_each`], [`try_for_each`],
 //! [`go_for_each`], [`map_stream`], [`map_stream_unordered`]).
 
@@ -10,4 +10,4 @@ pub use fan_out::{
     ForEachTask, for_each, go_for_each, map, map_stream, map_stream_unordered, try_for_each,
     try_map,
 };
-pub use join::{Timeout, all, race, race_ok, settle, timeout, try_all};
+pub use join::{all, race, race_ok, settle, try_all};

@@ -4,11 +4,10 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use tokio::sync::Semaphore;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
@@ -16,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::{BoxError, Service};
 use crate::Error;
 use crate::chan::Receiver;
-use crate::panic;
+use crate::panic::catch::CatchUnwind;
 use crate::scope::{self, Scope};
 
 /// A service that runs a job every `period` until its `ctx` is cancelled: a cache
@@ -282,11 +281,9 @@ where
                 drop(scope.spawn(async move {
                     // Called in the child: a panic in the call itself is caught too.
                     let handle = async move { handler(request, ctx).await };
-                    if let Err(payload) = AssertUnwindSafe(handle).catch_unwind().await {
-                        // Shown to the hook, and told at ERROR when dropped (nobody
-                        // receives it); the loop goes on.
-                        drop(panic::capture(payload, Some(name), at));
-                    }
+                    // A panic is shown to the hook, and told at ERROR when dropped
+                    // (nobody receives it); the loop goes on.
+                    drop(CatchUnwind::new(handle, (&name, at)).await);
                     drop(slot);
                     Ok(())
                 }));

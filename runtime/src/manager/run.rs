@@ -4,12 +4,11 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use futures_util::future::select;
 use tokio_util::sync::CancellationToken;
 
@@ -17,7 +16,7 @@ use super::error::{Cause, Failure, ManagerError, Phase};
 use super::execute::{Finish, ManagerHandle, Shared, execute};
 use super::service::{Erased, execute_fn};
 use super::{BoxError, Service};
-use crate::panic;
+use crate::panic::catch::CatchUnwind;
 
 /// How long each cleanup may take unless [`Manager::cleanup_timeout`] says otherwise.
 pub const DEFAULT_CLEANUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -356,13 +355,11 @@ pub(super) async fn caught(
     name: &Cow<'static, str>,
     at: &'static Location<'static>,
 ) -> Option<Cause> {
-    match AssertUnwindSafe(phase).catch_unwind().await {
+    match CatchUnwind::new(phase, (name, at)).await {
         Ok(Ok(())) => None,
         Ok(Err(error)) => Some(Cause::Error(error)),
         // Delivered in `run`'s `Err`, and told by the manager's own failure event.
-        Err(payload) => Some(Cause::Panicked(
-            panic::capture(payload, Some(name.clone()), at).received(),
-        )),
+        Err(panic) => Some(Cause::Panicked(panic.received())),
     }
 }
 

@@ -122,7 +122,7 @@ use futures_util::task::AtomicWaker;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
-use crate::panic::{self, Unreceived};
+use crate::panic::{self, Unreceived, catch};
 
 mod local_set;
 mod run;
@@ -1031,24 +1031,21 @@ impl<T, E> fmt::Debug for ScopedTask<T, E> {
     }
 }
 
-/// Polls a child under `catch_unwind`: its panic is captured (and reported to the hook)
-/// as a failure.
+/// Polls a child, its panic captured (and reported to the hook) as a failure.
 fn poll_caught<T, E: From<Error>, F: Future<Output = Result<T, E>>>(
     fut: Pin<&mut F>,
     cx: &mut Context<'_>,
     at: &'static Location<'static>,
     name: Option<&'static str>,
 ) -> Poll<Outcome<T, E>> {
-    match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-        Ok(Poll::Ready(Ok(value))) => Poll::Ready(Outcome::Ok(value)),
-        Ok(Poll::Ready(Err(error))) => Poll::Ready(Outcome::Failed(error, Unreceived::NONE)),
-        Ok(Poll::Pending) => Poll::Pending,
-        Err(payload) => {
-            let mut panic = panic::capture(payload, name.map(Into::into), at);
+    Poll::Ready(match std::task::ready!(catch::poll(fut, cx, &(name, at))) {
+        Ok(Ok(value)) => Outcome::Ok(value),
+        Ok(Err(error)) => Outcome::Failed(error, Unreceived::NONE),
+        Err(mut panic) => {
             let unreceived = panic.take_unreceived();
-            Poll::Ready(Outcome::Failed(Error::Panicked(panic).into(), unreceived))
+            Outcome::Failed(Error::Panicked(panic).into(), unreceived)
         }
-    }
+    })
 }
 
 /// Whether a local child may run yet (`limit = n`).

@@ -364,13 +364,9 @@ where
             Some(convert) => {
                 // `f` itself may panic too, before it returns its future.
                 let f = &mut self.f;
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.attempt(attempt)))
-                {
+                match crate::panic::catch::call(&self.at, || f.attempt(attempt)) {
                     Ok(fut) => fut,
-                    Err(payload) => {
-                        let panic = crate::panic::capture(payload, None, self.at);
-                        return Err(convert(Error::Panicked(panic.received())));
-                    }
+                    Err(panic) => return Err(convert(Error::Panicked(panic.received()))),
                 }
             }
         };

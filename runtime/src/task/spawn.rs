@@ -3,7 +3,7 @@
 //! notes).
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -11,6 +11,7 @@ use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
 use super::{IN_TASK, Task};
+use crate::panic::catch::{self, CatchUnwind, Origin};
 use crate::{Error, PanicError, panic};
 
 /// A task's name, as a thin pointer: `&"literal"` is promoted to `'static`.
@@ -46,22 +47,24 @@ impl Meta {
         );
         (!span.is_disabled()).then_some(span)
     }
+}
 
-    fn capture(&self, payload: Box<dyn std::any::Any + Send>) -> Error {
-        Error::Panicked(panic::capture(
-            payload,
-            self.name.map(|n| (*n).into()),
-            self.spawned_at,
-        ))
+impl Origin for Meta {
+    fn name(&self) -> Option<std::borrow::Cow<'static, str>> {
+        self.name.map(|n| (*n).into())
+    }
+
+    fn spawned_at(&self) -> &'static Location<'static> {
+        self.spawned_at
     }
 }
 
 pin_project_lite::pin_project! {
-    /// The future a goscope task runs: the user's future, each poll under `catch_unwind`.
+    /// The future a goscope task runs: the user's future, its panics captured, polled
+    /// with the thread marked as inside a goscope task.
     struct Capture<F> {
         #[pin]
-        fut: F,
-        meta: Meta,
+        fut: CatchUnwind<F, Meta>,
     }
 }
 
@@ -71,12 +74,9 @@ impl<T, F: Future<Output = Result<T, Error>>> Future for Capture<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let was_in_task = IN_TASK.replace(true);
-        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| this.fut.poll(cx)));
+        let polled = this.fut.poll(cx);
         IN_TASK.set(was_in_task);
-        match polled {
-            Ok(poll) => poll,
-            Err(payload) => Poll::Ready(Err(this.meta.capture(payload))),
-        }
+        polled.map(|caught| caught.unwrap_or_else(|panic| Err(Error::Panicked(panic))))
     }
 }
 
@@ -120,7 +120,9 @@ where
     T: Send + 'static,
 {
     let meta = Meta::start(name);
-    let task = Capture { fut, meta };
+    let task = Capture {
+        fut: CatchUnwind::new(fut, meta),
+    };
     let handle = match meta.span() {
         None => tokio::spawn(task),
         Some(span) => tokio::spawn(tracing::Instrument::instrument(task, span)),
@@ -146,7 +148,7 @@ where
     let meta = Meta::start(name);
     let handle = tokio::task::spawn_blocking(move || {
         let _span = meta.span().map(|span| span.entered());
-        std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| meta.capture(payload))
+        catch::call(&meta, f).map_err(Error::Panicked)
     });
     Task::new(handle, meta)
 }
@@ -284,13 +286,10 @@ where
     R: FnOnce(PanicError) + Send + 'static,
 {
     let meta = Meta::start(None);
-    let inner = Capture {
-        fut: Infallible { fut },
-        meta,
-    };
+    let inner = CatchUnwind::new(fut, meta);
     spawn_with(None, async move {
-        if let Err(Error::Panicked(p)) = inner.await {
-            recover(p.received());
+        if let Err(panic) = inner.await {
+            recover(panic.received());
         }
         Ok(())
     })
