@@ -7,6 +7,7 @@ mod error;
 mod generator;
 mod go;
 mod join;
+mod options;
 mod scope;
 mod select;
 

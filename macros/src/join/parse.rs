@@ -11,6 +11,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, Token};
 
 use crate::error::Errors;
+use crate::options::{self, Spec, Table};
 
 /// Which macro.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -27,6 +28,25 @@ impl Kind {
         }
     }
 }
+
+/// The options `race!` accepts after `biased;` and `ok:`.
+const RACE_OPTIONS: Table = Table {
+    owner: "`race!`",
+    options: &[Spec::keyed("timeout", "Duration::from_secs(1)")],
+    unknown: None,
+};
+
+/// `all!` accepts none: whatever looks like one is told how to put a deadline on it.
+const ALL_OPTIONS: Table = Table {
+    owner: "`all!`",
+    options: &[],
+    unknown: Some(|key| {
+        format!(
+            "`all!` takes no options (`{key} = …` is not a future); for a deadline, wrap it: \
+             `goscope::timeout(d, async {{ all!(a, b) }}).await`"
+        )
+    }),
+};
 
 /// A checked `all!` or `race!`.
 pub(crate) struct Join {
@@ -102,50 +122,14 @@ fn parse_join(kind: Kind, input: ParseStream<'_>) -> syn::Result<Join> {
         ok = true;
     }
 
-    let mut timeout: Option<Expr> = None;
-    while is_option(input) {
-        let word: Ident = input.parse()?;
-        let needs_value = || {
-            syn::Error::new_spanned(
-                &word,
-                format!("`{word}` needs a value: `{name}({word} = Duration::from_secs(1), a, b)`"),
-            )
-        };
-        if !input.peek(Token![=]) {
-            return Err(errors.fail(needs_value()));
-        }
-        input.parse::<Token![=]>()?;
-        if input.is_empty() || input.peek(Token![,]) {
-            return Err(errors.fail(needs_value()));
-        }
-        let value: Expr = input.parse()?;
-        match (kind, word.to_string().as_str()) {
-            (Kind::Race, "timeout") => {
-                if timeout.is_some() {
-                    errors.spanned(&word, "`timeout` is given twice");
-                }
-                timeout = Some(value);
-            }
-            (Kind::All, _) => errors.spanned(
-                &word,
-                format!(
-                    "`all!` takes no options (`{word} = …` is not a future); for a deadline, \
-                     wrap it: `goscope::timeout(d, async {{ all!(a, b) }}).await`"
-                ),
-            ),
-            (Kind::Race, other) => errors.spanned(
-                &word,
-                format!(
-                    "unknown `race!` option `{other}`; expected `timeout = …` (after `biased;` \
-                     and `ok:`, if any)"
-                ),
-            ),
-        }
-        if input.is_empty() {
-            break;
-        }
-        input.parse::<Token![,]>()?;
-    }
+    let table = match kind {
+        Kind::All => &ALL_OPTIONS,
+        Kind::Race => &RACE_OPTIONS,
+    };
+    let timeout = match options::parse(input, table, is_option, &mut errors) {
+        Ok(mut options) => options.take("timeout"),
+        Err(error) => return Err(errors.fail(error)),
+    };
 
     let mut branches = Vec::new();
     while !input.is_empty() {

@@ -95,7 +95,7 @@ fn misuses_name_the_fix() {
         (
             Kind::Race,
             quote!(timeout = a, timeout = b, c),
-            "`timeout` is given twice",
+            "duplicate `timeout` option; remove one",
         ),
     ];
     for (kind, tokens, expected) in cases {
