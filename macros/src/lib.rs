@@ -4,6 +4,8 @@
 //! re-exports every macro defined here and provides the runtime their expansions call.
 
 mod error;
+#[cfg(test)]
+mod expansion_docs;
 mod generator;
 mod go;
 mod join;
