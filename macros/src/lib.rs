@@ -4,9 +4,12 @@
 //! re-exports every macro defined here and provides the runtime their expansions call.
 
 mod error;
+#[cfg(test)]
+mod expansion_docs;
 mod generator;
 mod go;
 mod join;
+mod options;
 mod scope;
 mod select;
 
@@ -33,13 +36,13 @@ pub fn scope_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn all_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    join::join(join::Kind::All, input.into()).into()
+    join::all(input.into()).into()
 }
 
 #[doc(hidden)]
 #[proc_macro]
 pub fn race_impl(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    join::join(join::Kind::Race, input.into()).into()
+    join::race(input.into()).into()
 }
 
 #[proc_macro_attribute]

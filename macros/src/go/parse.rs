@@ -1,11 +1,9 @@
-//! `#[go]` input: the options AST, the item AST, their parsers, and every check with its
+//! `#[go]` input: the options (read by [`options::parse`]), the item AST, their parsers, and every check with its
 //! user-facing message.
 
-use proc_macro2::{Group, TokenStream, TokenTree};
+use proc_macro2::{TokenStream, TokenTree};
 use quote::{ToTokens, TokenStreamExt, quote};
-use syn::ext::IdentExt;
-use syn::parse::{Parse, ParseStream};
-use syn::punctuated::Punctuated;
+use syn::parse::{Parse, ParseStream, Parser};
 use syn::visit::{self, Visit};
 use syn::{
     Abi, AttrStyle, Attribute, Error, Expr, ExprLit, FnArg, Ident, Lifetime, Lit, LitStr,
@@ -14,8 +12,8 @@ use syn::{
 };
 
 use crate::error::Errors;
+use crate::options::{self, Spec, Table};
 
-const EXPECTED_OPTIONS: &str = "expected `blocking`, `name = \"…\"` or `detach`";
 const NOT_A_FN: &str = "`#[go]` can only be applied to a function";
 const BORROWED_ARG: &str = "`#[go]` fns cannot take borrowed arguments: the task outlives the \
                             call; take an owned value (`String`, `Vec<T>`, `Arc<T>`)";
@@ -26,16 +24,18 @@ const BORROWED_SELF: &str = "`#[go]` methods cannot borrow `self`: the task outl
 ///
 /// Stops at the first syntax error of each; otherwise reports every independent mistake.
 pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<GoFn> {
-    let (options, item) = match (syn::parse2::<Options>(args), syn::parse2::<Item>(item)) {
-        (Ok(options), Ok(item)) => (options, item),
+    let mut errors = Errors::new();
+    let (settings, item) = match (
+        Settings::parse(args, &mut errors),
+        syn::parse2::<Item>(item),
+    ) {
+        (Ok(settings), Ok(item)) => (settings, item),
         (Err(mut error), Err(item_error)) => {
             error.combine(item_error);
-            return Err(error);
+            return Err(errors.fail(error));
         }
-        (Err(error), Ok(_)) | (Ok(_), Err(error)) => return Err(error),
+        (Err(error), Ok(_)) | (Ok(_), Err(error)) => return Err(errors.fail(error)),
     };
-    let mut errors = Errors::new();
-    let settings = Settings::check(options, &mut errors);
     match item {
         Item::Fn(item_fn) => {
             let go_fn = check_fn(*item_fn, settings, &mut errors);
@@ -47,81 +47,16 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<GoFn> {
 
 // ----------------------------------------------------------------------------- options
 
-/// The options inside `#[go(…)]`, as written; [`Settings::check`] gives them meaning.
-pub(crate) struct Options {
-    /// The comma-separated options.
-    pub(crate) entries: Punctuated<Entry, Token![,]>,
-}
-
-/// One option as written: a key, maybe followed by `= value` or a delimited group.
-pub(crate) struct Entry {
-    /// `blocking`, `name`, `detach`, or an unknown key.
-    pub(crate) key: Ident,
-    /// What follows the key.
-    pub(crate) value: EntryValue,
-}
-
-/// What follows an option's key.
-pub(crate) enum EntryValue {
-    /// Nothing: `blocking`.
-    Bare,
-    /// `= value`, as in `name = "…"`; `None` for a dangling `name =`.
-    Assign(Token![=], Option<Expr>),
-    /// A delimited group, as in `name("…")`: never accepted.
-    Group(Group),
-}
-
-impl Parse for Options {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        Ok(Self {
-            entries: Punctuated::parse_terminated(input)?,
-        })
-    }
-}
-
-impl Parse for Entry {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        if !input.peek(Ident::peek_any) {
-            return Err(input.error(EXPECTED_OPTIONS));
-        }
-        let key = input.call(Ident::parse_any)?;
-        let value = if input.peek(Token![=]) {
-            let eq_token = input.parse()?;
-            let expr = if input.is_empty() || input.peek(Token![,]) {
-                None
-            } else {
-                Some(input.parse()?)
-            };
-            EntryValue::Assign(eq_token, expr)
-        } else if input.peek(token::Paren) || input.peek(token::Bracket) || input.peek(token::Brace)
-        {
-            EntryValue::Group(input.parse()?)
-        } else {
-            EntryValue::Bare
-        };
-        Ok(Self { key, value })
-    }
-}
-
-impl ToTokens for Entry {
-    fn to_tokens(&self, tokens: &mut TokenStream) {
-        self.key.to_tokens(tokens);
-        self.value.to_tokens(tokens);
-    }
-}
-
-impl ToTokens for EntryValue {
-    fn to_tokens(&self, tokens: &mut TokenStream) {
-        match self {
-            Self::Bare => {}
-            Self::Assign(eq_token, expr) => {
-                eq_token.to_tokens(tokens);
-                expr.to_tokens(tokens);
-            }
-            Self::Group(group) => group.to_tokens(tokens),
-        }
-    }
-}
+/// The options `#[go(…)]` accepts.
+const OPTIONS: Table = Table {
+    owner: "`#[go]`",
+    options: &[
+        Spec::flag("blocking"),
+        Spec::keyed("name", "\"billing.charge\""),
+        Spec::flag("detach"),
+    ],
+    unknown: None,
+};
 
 /// What the options mean, once checked.
 #[derive(Default)]
@@ -135,60 +70,26 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    /// Reads `options`, recording every unknown, repeated or malformed option in `errors`.
-    fn check(options: Options, errors: &mut Errors) -> Self {
-        let mut settings = Self::default();
-        let mut seen_name = false;
-        for entry in options.entries {
-            let key = entry.key.unraw().to_string();
-            match key.as_str() {
-                "blocking" => check_flag(&mut settings.blocking, &entry, errors),
-                "detach" => check_flag(&mut settings.detach, &entry, errors),
-                "name" if seen_name => errors.spanned(&entry, duplicate(&key)),
-                "name" => {
-                    seen_name = true;
-                    settings.name = check_name(&entry, errors);
-                }
-                _ => errors.push(Error::new(
-                    entry.key.span(),
-                    format!("unknown `#[go]` option `{key}`; {EXPECTED_OPTIONS}"),
-                )),
-            }
-        }
-        settings
+    /// Parses `#[go(…)]`'s input, recording every unknown, repeated or malformed option in
+    /// `errors`; `Err` for a syntax error.
+    fn parse(args: TokenStream, errors: &mut Errors) -> syn::Result<Self> {
+        let parser = |input: ParseStream<'_>| {
+            options::parse(input, &OPTIONS, |input| !input.is_empty(), errors)
+        };
+        let mut options = parser.parse2(args)?;
+        let name = options
+            .take("name")
+            .and_then(|expr| check_name(expr, errors));
+        Ok(Self {
+            blocking: options.flag("blocking"),
+            detach: options.flag("detach"),
+            name,
+        })
     }
 }
 
-/// The message for a repeated option.
-fn duplicate(key: &str) -> String {
-    format!("duplicate `{key}` option; remove one")
-}
-
-/// Checks a flag option (`blocking`, `detach`): it takes no value and appears once.
-fn check_flag(slot: &mut Option<Ident>, entry: &Entry, errors: &mut Errors) {
-    let key = entry.key.unraw().to_string();
-    if slot.is_some() {
-        return errors.spanned(entry, duplicate(&key));
-    }
-    if !matches!(entry.value, EntryValue::Bare) {
-        errors.spanned(
-            &entry.value,
-            format!("`{key}` takes no value; write `#[go({key})]`"),
-        );
-    }
-    // Set even after a value error, so the item is checked as the user meant it.
-    *slot = Some(entry.key.clone());
-}
-
-/// Checks `name = "…"`: a non-empty string literal.
-fn check_name(entry: &Entry, errors: &mut Errors) -> Option<LitStr> {
-    let expr = match &entry.value {
-        EntryValue::Assign(_, Some(expr)) => expr,
-        EntryValue::Bare | EntryValue::Assign(_, None) | EntryValue::Group(_) => {
-            errors.spanned(entry, "`name` needs a value: `name = \"…\"`");
-            return None;
-        }
-    };
+/// Checks the value of `name = …`: a non-empty string literal.
+fn check_name(expr: Expr, errors: &mut Errors) -> Option<LitStr> {
     match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(name),
@@ -203,7 +104,7 @@ fn check_name(entry: &Entry, errors: &mut Errors) -> Option<LitStr> {
         Expr::Lit(ExprLit {
             lit: Lit::Str(name),
             ..
-        }) => Some(name.clone()),
+        }) => Some(name),
         _ => {
             errors.spanned(
                 expr,

@@ -270,7 +270,7 @@ fn option_errors() {
     );
     assert_eq!(
         error(quote!(foo), item.clone()),
-        "unknown `#[go]` option `foo`; expected `blocking`, `name = \"…\"` or `detach`"
+        "unknown `#[go]` option `foo`; expected `blocking`, `name = …` or `detach`"
     );
     assert_eq!(
         error(quote!(name = "a", name = "b"), item.clone()),
@@ -291,12 +291,12 @@ fn option_errors() {
     for args in [quote!(name), quote!(name =), quote!(name("x"))] {
         assert_eq!(
             error(args, item.clone()),
-            "`name` needs a value: `name = \"…\"`"
+            "`name` needs a value: `name = \"billing.charge\"`"
         );
     }
     assert_eq!(
         error(quote!(detach = true), item.clone()),
-        "`detach` takes no value; write `#[go(detach)]`"
+        "`detach` takes no value; write just `detach`"
     );
     assert_eq!(
         error(
@@ -305,17 +305,17 @@ fn option_errors() {
                 fn f() {}
             )
         ),
-        "`blocking` takes no value; write `#[go(blocking)]`"
+        "`blocking` takes no value; write just `blocking`"
     );
     assert_eq!(
         error(quote!("x"), item.clone()),
-        "expected `blocking`, `name = \"…\"` or `detach`"
+        "expected `blocking`, `name = …` or `detach`"
     );
     assert_eq!(
         errors(quote!(foo, bar), item),
         [
-            "unknown `#[go]` option `foo`; expected `blocking`, `name = \"…\"` or `detach`",
-            "unknown `#[go]` option `bar`; expected `blocking`, `name = \"…\"` or `detach`"
+            "unknown `#[go]` option `foo`; expected `blocking`, `name = …` or `detach`",
+            "unknown `#[go]` option `bar`; expected `blocking`, `name = …` or `detach`"
         ]
     );
 }

@@ -4,12 +4,12 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
 
-use super::parse::{Join, Kind};
+use super::parse::{All, Join, Race};
 
 pub(crate) fn expand(join: Join) -> TokenStream {
-    match join.kind {
-        Kind::All => expand_all(join),
-        Kind::Race => expand_race(join),
+    match join {
+        Join::All(all) => expand_all(all),
+        Join::Race(race) => expand_race(race),
     }
 }
 
@@ -54,10 +54,8 @@ fn rotate(n: usize, start: &TokenStream, arms: &[TokenStream]) -> TokenStream {
 //                Exit::Done => (b0.take(), b1.take_ok()),
 //                Exit::B1(e) => match Err::<Infallible, _>(e)? {},
 //            } }`
-fn expand_all(join: Join) -> TokenStream {
-    let Join {
-        krate, branches, ..
-    } = join;
+fn expand_all(all: All) -> TokenStream {
+    let All { krate, branches } = all;
     let private = quote!(#krate::__private::join);
     let n = branches.len();
     let cx = format_ident!("__cx", span = Span::mixed_site());
@@ -176,15 +174,14 @@ fn expand_all(join: Join) -> TokenStream {
 //            let last = None;
 //            poll_fn(|cx| { …poll each from a random start: an Ok wins, an Err drops its
 //                           branch; all dropped: Err(last); timer: Err(TimedOut(d))… }).await }`
-fn expand_race(join: Join) -> TokenStream {
-    let Join {
+fn expand_race(race: Race) -> TokenStream {
+    let Race {
         krate,
         biased,
         ok,
         timeout,
         branches,
-        ..
-    } = join;
+    } = race;
     let private = quote!(#krate::__private::join);
     let n = branches.len();
     let cx = format_ident!("__cx", span = Span::mixed_site());
@@ -202,10 +199,9 @@ fn expand_race(join: Join) -> TokenStream {
     let mut lets = Vec::new();
     let mut arms = Vec::new();
     let mut names = Vec::new();
-    for (index, branch) in branches.iter().enumerate() {
+    for (index, fut) in branches.iter().enumerate() {
         let name = local("branch", index);
-        let fut = &branch.fut;
-        let span = branch.span();
+        let span = fut.span();
         if ok {
             lets.push(quote_spanned! {span=>
                 let mut #name = ::core::pin::pin!(::core::option::Option::Some(

@@ -10,12 +10,20 @@ mod tests;
 
 use proc_macro2::TokenStream;
 
-pub(crate) use parse::Kind;
+/// Expands `($crate) branch[?], …` for `all!`.
+pub(crate) fn all(input: TokenStream) -> TokenStream {
+    join(parse::all(input))
+}
 
-/// Expands `($crate) [options] branch, …` for `all!` or `race!`. On error, emits the
-/// errors and an expression of type `!`, so that nothing cascades into the code around.
-pub(crate) fn join(kind: Kind, input: TokenStream) -> TokenStream {
-    match parse::parse(kind, input) {
+/// Expands `($crate) [biased;] [ok:] [timeout = d,] branch, …` for `race!`.
+pub(crate) fn race(input: TokenStream) -> TokenStream {
+    join(parse::race(input))
+}
+
+/// The expansion of a parsed `all!` or `race!`; on error, the errors and an expression of
+/// type `!`, so that nothing cascades into the code around.
+fn join(parsed: syn::Result<parse::Join>) -> TokenStream {
+    match parsed {
         Ok(join) => expand::expand(join),
         Err(error) => crate::error::error_expression(error),
     }

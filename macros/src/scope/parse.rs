@@ -8,11 +8,11 @@
 //! type `E` (the form rustc's inference hint suggests).
 
 use proc_macro2::{Span, TokenStream};
-use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::{Block, Expr, Ident, Token, Type};
 
 use crate::error::Errors;
+use crate::options::{self, Spec, Table};
 
 /// A checked `scope!`.
 pub(crate) struct Scope {
@@ -28,7 +28,16 @@ pub(crate) struct Scope {
     pub(crate) body: Block,
 }
 
-const OPTIONS: &str = "expected `timeout = …`, `limit = …` or `supervise`";
+/// The options `scope!` accepts before its closure.
+const OPTIONS: Table = Table {
+    owner: "`scope!`",
+    options: &[
+        Spec::keyed("timeout", "Duration::from_secs(5)"),
+        Spec::keyed("limit", "4"),
+        Spec::flag("supervise"),
+    ],
+    unknown: None,
+};
 
 pub(crate) fn parse(input: TokenStream) -> syn::Result<Scope> {
     (|input: ParseStream<'_>| parse_scope(input)).parse2(input)
@@ -39,60 +48,25 @@ fn parse_scope(input: ParseStream<'_>) -> syn::Result<Scope> {
     syn::parenthesized!(krate in input);
     let krate: TokenStream = krate.parse()?;
     let mut errors = Errors::new();
-    let (mut timeout, mut limit, mut supervise) = (None, None, None::<Ident>);
-    while !input.is_empty() && !input.peek(Token![|]) && !input.peek(Token![||]) {
-        let name = input.call(Ident::parse_any)?;
-        match name.to_string().as_str() {
-            "timeout" | "limit" => {
-                if !input.peek(Token![=]) {
-                    return Err(errors.fail(syn::Error::new_spanned(
-                        &name,
-                        format!("`{name}` needs a value: `{name} = {}`", example(&name)),
-                    )));
-                }
-                input.parse::<Token![=]>()?;
-                let value: Expr = input.parse()?;
-                let slot = if name == "timeout" {
-                    &mut timeout
-                } else {
-                    &mut limit
-                };
-                if slot.is_some() {
-                    errors.spanned(&name, format!("`{name}` is given twice"));
-                } else {
-                    if name == "limit" && is_zero(&value) {
-                        errors.spanned(
-                            &value,
-                            "`limit = 0` would never start a child; use at least 1",
-                        );
-                    }
-                    *slot = Some(value);
-                }
-            }
-            "supervise" => {
-                if input.peek(Token![=]) {
-                    return Err(errors.fail(syn::Error::new_spanned(
-                        &name,
-                        "`supervise` takes no value; write `supervise,`",
-                    )));
-                }
-                if supervise.is_some() {
-                    errors.spanned(&name, "`supervise` is given twice");
-                }
-                supervise = Some(name);
-            }
-            other => {
-                return Err(errors.fail(syn::Error::new_spanned(
-                    &name,
-                    format!("unknown `scope!` option `{other}`; {OPTIONS}"),
-                )));
-            }
-        }
-        if input.is_empty() {
-            break;
-        }
-        input.parse::<Token![,]>()?;
+    let options = options::parse(
+        input,
+        &OPTIONS,
+        |input| !input.is_empty() && !input.peek(Token![|]) && !input.peek(Token![||]),
+        &mut errors,
+    );
+    let mut options = match options {
+        Ok(options) => options,
+        Err(error) => return Err(errors.fail(error)),
+    };
+    let timeout = options.take("timeout");
+    let limit = options.take("limit");
+    if let Some(zero) = limit.as_ref().filter(|limit| is_zero(limit)) {
+        errors.spanned(
+            zero,
+            "`limit = 0` would never start a child; use at least 1",
+        );
     }
+    let supervise = options.flag("supervise").is_some();
     let (handle, ty, body) = match parse_closure(input) {
         Ok(closure) => closure,
         Err(error) => return Err(errors.fail(error)),
@@ -101,7 +75,7 @@ fn parse_scope(input: ParseStream<'_>) -> syn::Result<Scope> {
         krate,
         timeout,
         limit,
-        supervise: supervise.is_some(),
+        supervise,
         handle,
         ty,
         body,
@@ -195,14 +169,6 @@ fn parse_closure(input: ParseStream<'_>) -> syn::Result<(Ident, Option<Type>, Bl
         return Err(input.error("unexpected tokens after the body of `scope!`"));
     }
     Ok((handle, ty, body))
-}
-
-fn example(name: &Ident) -> &'static str {
-    if name == "timeout" {
-        "Duration::from_secs(5)"
-    } else {
-        "4"
-    }
 }
 
 fn is_zero(expr: &Expr) -> bool {

@@ -81,7 +81,7 @@ fn misuses_name_the_fix() {
         ),
         (
             quote!(limit = 2, limit = 3, |s| { Ok(()) }),
-            "`limit` is given twice",
+            "duplicate `limit` option; remove one",
         ),
         (
             quote!(limit = 0, |s| { Ok(()) }),

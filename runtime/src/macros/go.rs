@@ -47,10 +47,18 @@ use crate::{PanicError, Task};
 /// // becomes
 /// #[track_caller]
 /// fn fetch_user(id: u64) -> Task<User> {
-///     spawn::<User, _>("path::to::fetch_user", async move { let id = id; body })
+///     spawn::<User, _>(&concat!(module_path!(), "::", "fetch_user"), async move {
+///         // fixes the block's output type, as an `async fn`'s signature does
+///         if let Option::Some(__goscope_output) = Option::<User>::None {
+///             return __goscope_output;
+///         }
+///         let id = id; // each argument is moved into the task
+///         body
+///     })
 /// }
 /// ```
 ///
+
 /// # Cancellation
 ///
 /// Dropping the returned [`Task`] cancels the task; `#[go(detach)]` detaches it.

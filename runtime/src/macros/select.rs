@@ -124,12 +124,41 @@
 /// (then one, for the state it shares with the channels it parks on):
 ///
 /// ```text
-/// let out = {
-///     let c0 = Some(recv(&rx, |v| match v { Some(job) => Some(Out::_0((job,))), _ => None }));
-///     let c1 = pin!(Some(after(d)));
-///     SelectMacroFuture::new((c0, (c1, ())), [0; 2], false).await
-/// };
-/// match out { Out::_0((job,)) => body0, Out::_1(()) => body1 }
+/// select! {
+///     Some(job) = recv(rx) => body0,
+///     after(d) => body1,
+/// }
+/// // becomes
+/// {
+///     enum __GoscopeSelectOut<__T0, __T1,> { __0(__T0), __1(__T1), }
+///     let __goscope_out = {
+///         // a channel case: the channel end, and a handler that matches the pattern
+///         let mut __goscope_c0 = Option::Some(recv(&(rx), |__goscope_value| {
+///             let __goscope_case_out = match __goscope_value {
+///                 Some(job) => Option::Some(__GoscopeSelectOut::__0((job,))),
+///                 _ => Option::None,
+///             };
+///             __goscope_case_out
+///         }));
+///         // a future case: the future, pinned on the stack
+///         let __goscope_c1_fut = pin!(Option::Some(after(d)));
+///         let mut __goscope_c1 = Option::map(
+///             Option::as_pin_mut(__goscope_c1_fut),
+///             |fut| future(fut, |_| Option::Some(__GoscopeSelectOut::__1(()))),
+///         );
+///         let mut __goscope_order = [0usize; 2usize];
+///         // the engine runs the cases, borrowed in a nested tuple
+///         SelectMacroFuture::new(
+///             (&mut __goscope_c0, (&mut __goscope_c1, ())),
+///             &mut __goscope_order,
+///             false // `biased;`
+///         ).await
+///     }; // every case is dropped here, before a body runs
+///     match __goscope_out {
+///         __GoscopeSelectOut::__0((job,)) => body0,
+///         __GoscopeSelectOut::__1(()) => body1,
+///     }
+/// }
 /// ```
 ///
 /// # Cancellation
