@@ -48,6 +48,23 @@ use crate::{AsyncGenerator, Generator};
 /// assert_eq!(out.len(), 2);
 /// assert!(out[1].is_err());
 /// ```
+///
+/// # Expansion
+///
+/// ```text
+/// #[generator] fn count(n: u32) -> Generator<u32> { for i in 0..n { yield_!(i); } }
+/// // becomes
+/// fn count(n: u32) -> Generator<'static, u32> {
+///     // the body runs in an async block, driven by the iterator one step per `next`
+///     Generator::new(move |mut __goscope_co: Co<u32>| async move {
+///         {
+///             for i in 0..n {
+///                 yield_!(@__goscope __goscope_co, i); // `__goscope_co.yield_(i).await`
+///             }
+///         }
+///     })
+/// }
+/// ```
 pub use goscope_macros::generator;
 
 /// Yields a value from the body of a `#[generator]` fn: `yield_!(value)`.
@@ -147,6 +164,18 @@ macro_rules! yield_from {
 /// };
 /// assert_eq!(evens.collect::<Vec<_>>(), [0, 2, 4, 6, 8]);
 /// ```
+///
+/// # Expansion
+///
+/// ```text
+/// iter! { for i in 0..3 { yield i; } }
+/// // becomes
+/// Generator::new(move |mut __goscope_co: Co<_>| async move {
+///     for i in 0..3 {
+///         __goscope_co.yield_(i).await; // each `yield v;`
+///     }
+/// })
+/// ```
 #[macro_export]
 macro_rules! iter {
     ($($tokens:tt)*) => {
@@ -171,6 +200,17 @@ macro_rules! iter {
 /// };
 /// assert_eq!(ticks.collect::<Vec<_>>().await, [1, 2, 3]);
 /// # }
+/// ```
+///
+/// # Expansion
+///
+/// ```text
+/// stream! { let v = fetch().await; yield v; }
+/// // becomes
+/// AsyncGenerator::new(move |mut __goscope_co: Co<_>| async move {
+///     let v = fetch().await;
+///     __goscope_co.yield_(v).await;
+/// })
 /// ```
 #[macro_export]
 macro_rules! stream {

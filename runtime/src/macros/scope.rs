@@ -202,6 +202,17 @@ use crate::{Scope, ScopedTask};
 /// # }
 /// ```
 ///
+/// # Expansion
+///
+/// ```text
+/// scope!(limit = 4, |s| { body })
+/// // becomes
+/// {
+///     let s = limit(new(), 4); // each option wraps the new scope
+///     run(&s, async { body }).await // the body borrows `s`, in the caller's frame
+/// }
+/// ```
+///
 /// # Cancellation
 ///
 /// Children are cancelled at their next `.await`; blocking children watch
