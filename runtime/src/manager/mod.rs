@@ -185,18 +185,20 @@
 //! # }
 //! ```
 
-mod builtin;
+mod accept_loop;
 mod error;
 mod execute;
 mod run;
 mod service;
 mod signal;
+mod ticker;
 
-pub use builtin::{AcceptLoop, Ticker};
+pub use accept_loop::AcceptLoop;
 pub use error::{AddError, Cause, Failure, ManagerError, Phase};
 pub use execute::ManagerHandle;
 pub use run::{DEFAULT_CLEANUP_TIMEOUT, DEFAULT_STOP_TIMEOUT, Manager};
 pub use service::Service;
+pub use ticker::Ticker;
 
 /// The error a [`Service`] phase returns: any error, boxed (`"message".into()` works,
 /// and so does `?` on most errors).
