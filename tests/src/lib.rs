@@ -289,3 +289,44 @@ pub mod trace {
         fn exit(&self, _: &Id) {}
     }
 }
+
+/// Small helpers of the manager tests (`manager.rs`, `manager_builtin.rs`).
+pub mod manager {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use goscope::CancellationToken;
+    use goscope::manager::{Failure, ManagerError};
+
+    /// A log of events, in the order they happened.
+    pub type Log = Arc<Mutex<Vec<String>>>;
+
+    /// Appends `event` to `log`.
+    pub fn note(log: &Log, event: impl Into<String>) {
+        log.lock().unwrap().push(event.into());
+    }
+
+    /// The events so far.
+    pub fn events(log: &Log) -> Vec<String> {
+        log.lock().unwrap().clone()
+    }
+
+    /// `n` milliseconds.
+    pub fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// Cancels `token` after `after`.
+    pub fn cancel_after(token: CancellationToken, after: Duration) -> goscope::Task<()> {
+        goscope::go(async move {
+            tokio::time::sleep(after).await;
+            token.cancel();
+        })
+    }
+
+    /// The one failure of `error` (asserts there is no later one).
+    pub fn only(error: &ManagerError) -> &Failure {
+        assert!(error.later.is_empty(), "{error}");
+        error.first.as_ref().expect("a first failure")
+    }
+}
