@@ -284,10 +284,9 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
     /// A `'static` child that runs in parallel, as a task on the Tokio runtime.
     ///
     /// Cancelling the scope cancels the task (it stops at its next `.await`) and waits
-    /// until it has stopped. Given a running [`Task`](crate::Task) — what a `#[go]`
-    /// function returns — `spawn` adopts it ([`Scope::adopt`]); that compiles when the
-    /// scope's error type is `goscope::Error`, the task's own, and `s.adopt(task)` works
-    /// for any `E: From<goscope::Error>`.
+    /// until it has stopped. `spawn` takes a future and spawns it; to make a running
+    /// [`Task`](crate::Task) — what a `#[go]` function returns — a child, adopt it with
+    /// [`Scope::adopt`].
     ///
     /// The future must own what it uses (`'static`): a future that borrows from the
     /// caller fails to compile with "borrowed value does not live long enough … argument
@@ -297,16 +296,15 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use goscope::{Error, go, scope};
+    /// use goscope::{Error, scope};
     ///
-    /// #[go]
-    /// async fn fetch_user(id: u64) -> String {
-    ///     format!("user-{id}")
+    /// async fn fetch_user(id: u64) -> Result<String, Error> {
+    ///     Ok(format!("user-{id}"))
     /// }
     ///
     /// let names = vec!["ada".to_owned()];
     /// let out: Result<_, Error> = scope!(|s| {
-    ///     let user = s.spawn(fetch_user(1)); // adopts the running task
+    ///     let user = s.spawn(fetch_user(1));
     ///     let owned = names.clone();
     ///     let count = s.spawn(async move { Ok(owned.len()) }); // owns its data
     ///     Ok((user.await?, count.await?))
@@ -367,16 +365,6 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
         T: Send + 'static,
         E: From<Error> + 'static,
     {
-        // A `Task` (a `#[go]` call, `goscope::go(…)`) is already running: adopt it rather
-        // than wrap it, so that cancelling the scope also waits for it to stop.
-        let mut fut = Some(fut);
-        if let Some(task) =
-            (&mut fut as &mut dyn std::any::Any).downcast_mut::<Option<crate::Task<T>>>()
-        {
-            let task = task.take().expect("the future was just put there");
-            return self.adopt(task);
-        }
-        let fut = fut.expect("the future is still there");
         let (slot, theirs) = match self.new_slot(Kind::Polled) {
             Ok(slots) => slots,
             Err(cancelled) => return cancelled,
@@ -431,7 +419,9 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
 
     /// Makes a running [`Task`](crate::Task) — what a `#[go]` function returns — a child
     /// of this scope, whatever the scope's error type: the task's `Error` is converted
-    /// into `E`. `s.spawn(task)` does the same when `E` is [`goscope::Error`](Error).
+    /// into `E`. It is the one way to adopt a task: [`Scope::spawn`] of a `Task` is a new
+    /// child that awaits it like any future (it takes a `limit` slot, and cancelling it
+    /// drops the task, which cancels the task without waiting for it to stop).
     ///
     /// The scope owns it from now on: cancelling the scope cancels the task and waits for
     /// it to stop; its panic is the scope's failure. It is already running, so it takes no

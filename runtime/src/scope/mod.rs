@@ -23,9 +23,9 @@
 //!   started never starts.
 //! - `spawn_blocking` children are blocking-pool tasks watched from the scope's set of
 //!   watchers; they see cancellation only through [`Scope::token`].
-//! - An adopted [`Task`](crate::Task) (`s.adopt(task)`, or `s.spawn(task)` when the error
-//!   type is `goscope::Error`: `spawn` recognises a `Task` by its type) is watched the same
-//!   way: on cancellation it is cancelled and awaited until it has stopped.
+//! - An adopted [`Task`](crate::Task) (`s.adopt(task)`, the one way to adopt one: `spawn`
+//!   takes any future, a `Task` too, and spawns it) is watched the same way: on
+//!   cancellation it is cancelled and awaited until it has stopped.
 //!
 //! Dropping the `run` future drops the set of local children and aborts the `JoinSet`
 //! (its guard does both), so nothing a scope started outlives it, on every path.
