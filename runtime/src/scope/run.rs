@@ -56,10 +56,11 @@ where
         locals: LocalSet::new(std::sync::Arc::clone(&scope.inner.locals)),
         watchers: FuturesUnordered::new(),
     };
+    // The scope's deadline is goscope's one timer.
     let mut deadline = scope
         .inner
         .timeout
-        .map(|d| (d, Box::pin(tokio::time::sleep(d))));
+        .map(|d| (d, Box::pin(crate::time::after(d))));
     let mut cancelled = Some(Box::pin(scope.token().cancelled_owned()));
     std::future::poll_fn(|cx| {
         let _entered = scope.inner.span.as_ref().map(|span| span.enter());
