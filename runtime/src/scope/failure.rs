@@ -36,6 +36,9 @@
 //! finds a child's error in its cell (`Verdict::BodyHasIt` remains for the body's own
 //! `Err`); `run` then drops the body after its one poll, as it does today for a primary
 //! it took.
+//!
+//! Loom model: `scope::loom` (several failures at once, from the body's side and from
+//! `'static` tasks on other threads, and a handle taking the error meanwhile).
 
 use std::sync::Arc as StdArc;
 

@@ -49,7 +49,9 @@
 //! do the `live` and `child` cells; the `Arc`s stay std's even under loom: the set and the
 //! handles hold the nodes as trait objects, `dyn Polled` and `dyn Shares`, which loom's
 //! `Arc` cannot be coerced to (and the queue's `Arc` is the nodes' field). Their counts
-//! are std's atomics, which loom does not interleave.
+//! are std's atomics, which loom does not interleave. The models (`local_set::loom`) run
+//! this very set: a child woken from another thread while the set polls, two wakes of one
+//! child at once, and a set dropped while a wake is under way.
 
 use std::collections::VecDeque;
 use std::mem::ManuallyDrop;
@@ -464,3 +466,6 @@ impl Drop for LocalSet<'_> {
 
 #[cfg(all(test, not(goscope_loom)))]
 mod tests;
+
+#[cfg(all(test, goscope_loom))]
+mod loom;

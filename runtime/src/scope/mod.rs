@@ -132,3 +132,6 @@ pub async fn cancelled() {
 
 #[cfg(all(test, not(goscope_loom)))]
 mod tests;
+
+#[cfg(all(test, goscope_loom))]
+mod loom;
