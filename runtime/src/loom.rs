@@ -43,6 +43,7 @@ pub(crate) fn lock<T: ?Sized>(mutex: &StdMutex<T>) -> StdMutexGuard<'_, T> {
 
 /// Registers `waker` in `cell` (futures' `AtomicWaker` takes it by reference, loom's has
 /// `register_by_ref` for that).
+#[inline]
 pub(crate) fn register(cell: &AtomicWaker, waker: &std::task::Waker) {
     #[cfg(goscope_loom)]
     cell.register_by_ref(waker);
@@ -51,6 +52,7 @@ pub(crate) fn register(cell: &AtomicWaker, waker: &std::task::Waker) {
 }
 
 /// Takes the waker out of `cell`, if one is registered.
+#[inline]
 pub(crate) fn take_waker(cell: &AtomicWaker) -> Option<std::task::Waker> {
     #[cfg(goscope_loom)]
     return cell.take_waker();

@@ -35,6 +35,10 @@ pub struct Scope<'env, E> {
 }
 
 pub(super) struct Inner<'env, E> {
+    /// The scope's token (the same one as `failures.token`: a clone here, in the handle's
+    /// allocation, which the `'static` children's tasks do not touch, keeps the spawn
+    /// path's token checks off the cache line whose count their tasks change).
+    token: CancellationToken,
     /// The failure record and the scope's token, shared with the `'static` children.
     pub(super) failures: Arc<Failures<E>>,
     state: StdMutex<State<'env>>,
@@ -103,7 +107,8 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
             .unwrap_or_default();
         Scope {
             inner: Arc::new(Inner {
-                failures: Arc::new(Failures::new(token)),
+                failures: Arc::new(Failures::new(token.clone())),
+                token,
                 state: StdMutex::new(State {
                     pending: Vec::new(),
                     watchers: Vec::new(),
@@ -220,7 +225,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
     }
 
     fn token_ref(&self) -> &CancellationToken {
-        &self.inner.failures.token
+        &self.inner.token
     }
 
     /// The scope's cancellation token: cancelled on the first failure, when the scope's
@@ -516,7 +521,7 @@ impl<'env, E: Send + 'env> Scope<'env, E> {
 impl<E> fmt::Debug for Scope<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
-            .field("cancelled", &self.inner.failures.token.is_cancelled())
+            .field("cancelled", &self.inner.token.is_cancelled())
             .finish_non_exhaustive()
     }
 }
