@@ -464,6 +464,9 @@ impl Drop for LocalSet<'_> {
     }
 }
 
+#[cfg(test)]
+mod test_child;
+
 #[cfg(all(test, not(goscope_loom)))]
 mod tests;
 

@@ -15,36 +15,9 @@ use ::loom::future::block_on;
 use ::loom::sync::Arc as LoomArc;
 use ::loom::thread;
 
+use super::test_child::{Shared, TestChild, result, spawn};
 use super::*;
 use crate::loom::{AtomicBool, AtomicUsize, Ordering, StdMutex, lock};
-
-/// What a model child's handle sees.
-#[derive(Default)]
-struct Shared {
-    result: StdMutex<Option<u32>>,
-    abandoned: AtomicBool,
-}
-
-pin_project_lite::pin_project! {
-    struct ModelChild<F> {
-        #[pin]
-        fut: F,
-    }
-}
-
-impl<'env, F: Future<Output = u32> + Send + 'env> Child<'env> for ModelChild<F> {
-    type Shared = Shared;
-
-    fn poll(self: Pin<&mut Self>, node: &Arc<Node<'env, Self>>, cx: &mut Context<'_>) -> Poll<()> {
-        let value = std::task::ready!(self.project().fut.poll(cx));
-        *lock(&node.shared().result) = Some(value);
-        Poll::Ready(())
-    }
-
-    fn abandon(shared: &Shared) {
-        shared.abandoned.store(true, Ordering::SeqCst);
-    }
-}
 
 /// Pending until another thread opens it; counts the child's polls and its drop.
 #[derive(Default)]
@@ -56,7 +29,7 @@ struct Gate {
 }
 
 /// The child: ready with 7 once the gate is open.
-fn child(gate: &LoomArc<Gate>) -> impl Future<Output = u32> + Send + 'static {
+fn child(gate: &LoomArc<Gate>) -> impl Future<Output = u32> + Send + use<> {
     struct Drops(LoomArc<Gate>);
     impl Drop for Drops {
         fn drop(&mut self) {
@@ -90,31 +63,49 @@ impl Gate {
     }
 }
 
+/// The gated child in a new set: its gate, the set's queue, the set, and the node.
+#[allow(clippy::type_complexity)]
+fn gated() -> (
+    LoomArc<Gate>,
+    Arc<Queue<'static>>,
+    LocalSet<'static>,
+    Arc<Node<'static, TestChild<impl Future<Output = u32> + Send + 'static>>>,
+) {
+    let gate = LoomArc::new(Gate::default());
+    let queue = Queue::new();
+    let mut set = LocalSet::new(Arc::clone(&queue));
+    let node = spawn(&mut set, &queue, child(&gate));
+    (gate, queue, set, node)
+}
+
+/// Another thread opens the gate.
+fn open_elsewhere(gate: &LoomArc<Gate>) -> thread::JoinHandle<()> {
+    let gate = LoomArc::clone(gate);
+    thread::spawn(move || gate.open())
+}
+
+fn abandoned(shared: &Shared) -> bool {
+    shared.abandoned.load(Ordering::SeqCst)
+}
+
 /// A child woken from another thread — before, while or after the set polls it — is
 /// polled again and finishes: the wake is never lost (`block_on` would deadlock, which
 /// loom reports), and the set ends empty.
 #[test]
 fn loom_a_child_woken_from_another_thread_is_polled_again() {
     ::loom::model(|| {
-        let gate = LoomArc::new(Gate::default());
-        let queue = Queue::new();
-        let mut set = LocalSet::new(Arc::clone(&queue));
-        let (owned, node) = queue.node(ModelChild { fut: child(&gate) }, Shared::default());
-        set.insert(owned);
-        let opener = {
-            let gate = LoomArc::clone(&gate);
-            thread::spawn(move || gate.open())
-        };
+        let (gate, _queue, mut set, node) = gated();
+        let opener = open_elsewhere(&gate);
         block_on(std::future::poll_fn(|cx| set.poll(cx)));
         opener.join().unwrap();
-        assert_eq!(*lock(&node.shared().result), Some(7));
+        assert_eq!(result(&node), Some(7));
         assert!(set.is_empty());
         assert_eq!(
             gate.dropped.load(Ordering::SeqCst),
             1,
             "dropped once it finished"
         );
-        assert!(!node.shared().abandoned.load(Ordering::SeqCst));
+        assert!(!abandoned(node.shared()));
     });
 }
 
@@ -124,17 +115,10 @@ fn loom_a_child_woken_from_another_thread_is_polled_again() {
 #[test]
 fn loom_a_set_dropped_while_its_child_is_woken() {
     ::loom::model(|| {
-        let gate = LoomArc::new(Gate::default());
-        let queue = Queue::new();
-        let mut set = LocalSet::new(Arc::clone(&queue));
-        let (owned, node) = queue.node(ModelChild { fut: child(&gate) }, Shared::default());
-        set.insert(owned);
+        let (gate, queue, mut set, node) = gated();
         let mut cx = Context::from_waker(Waker::noop());
         assert!(set.poll(&mut cx).is_pending(), "the gate is shut");
-        let opener = {
-            let gate = LoomArc::clone(&gate);
-            thread::spawn(move || gate.open())
-        };
+        let opener = open_elsewhere(&gate);
         drop(set);
         let polls = gate.polls.load(Ordering::SeqCst);
         opener.join().unwrap();
@@ -148,8 +132,8 @@ fn loom_a_set_dropped_while_its_child_is_woken() {
             1,
             "dropped exactly once"
         );
-        assert!(node.shared().abandoned.load(Ordering::SeqCst));
-        assert_eq!(*lock(&node.shared().result), None);
+        assert!(abandoned(node.shared()));
+        assert_eq!(result(&node), None);
         let ready = queue.lock();
         assert!(
             ready.closed && ready.nodes.is_empty(),
@@ -165,11 +149,7 @@ fn loom_a_set_dropped_while_its_child_is_woken() {
 #[test]
 fn loom_two_wakes_at_once_queue_a_child_once() {
     ::loom::model(|| {
-        let gate = LoomArc::new(Gate::default());
-        let queue = Queue::new();
-        let mut set = LocalSet::new(Arc::clone(&queue));
-        let (owned, node) = queue.node(ModelChild { fut: child(&gate) }, Shared::default());
-        set.insert(owned);
+        let (gate, queue, mut set, node) = gated();
         let mut cx = Context::from_waker(Waker::noop());
         assert!(set.poll(&mut cx).is_pending(), "the gate is shut");
         let waker = lock(&gate.waker).take().expect("the child left its waker");
@@ -182,7 +162,7 @@ fn loom_two_wakes_at_once_queue_a_child_once() {
         for waker in wakers {
             waker.join().unwrap();
         }
-        assert_eq!(*lock(&node.shared().result), Some(7));
+        assert_eq!(result(&node), Some(7));
         assert!(queue.lock().nodes.len() <= 1, "queued at most once");
     });
 }
