@@ -542,13 +542,39 @@ async fn explode() -> u32 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn spawn_adopts_a_go_task_as_a_child() {
+async fn adopt_makes_a_go_task_a_child() {
     let out: Result<(String, String), Error> = scope!(|s| {
-        let a = s.spawn(fetch_user(1));
-        let b = s.spawn(fetch_user(2));
+        let a = s.adopt(fetch_user(1));
+        let b = s.adopt(fetch_user(2));
         Ok((a.await?, b.await?))
     });
     assert_eq!(out.unwrap(), ("user-1".to_owned(), "user-2".to_owned()));
+}
+
+#[goscope::go]
+async fn hold_until_dropped(dropped: DropSignal, started: tokio::sync::oneshot::Sender<()>) {
+    let _dropped = dropped;
+    let _ = started.send(());
+    pending::<()>().await;
+}
+
+/// `spawn` takes a `Task` like any future (`adopt` is the one way to adopt it): a child
+/// that awaits the task. Its value comes through; cancelling the scope aborts the child,
+/// whose drop cancels the task (which is not waited for, as an adopted one is).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_of_a_task_awaits_it_and_the_scopes_cancellation_cancels_it() {
+    let out: Result<String, Error> = scope!(|s| { s.spawn(fetch_user(3)).await });
+    assert_eq!(out.unwrap(), "user-3");
+    let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let out: Result<(), Error> = scope!(|s| {
+        s.spawn(hold_until_dropped(DropSignal(Some(dropped_tx)), started_tx));
+        started_rx.await.expect("the task started");
+        s.spawn(async { Err::<(), _>(Error::TimedOut(Duration::ZERO)) });
+        Ok(())
+    });
+    assert!(matches!(out, Err(Error::TimedOut(_))));
+    dropped_rx.await.expect("the task was cancelled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -588,11 +614,11 @@ async fn an_adopted_tasks_panic_is_the_scopes_failure() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn spawn_of_a_task_with_limit_takes_no_slot_and_the_others_still_run() {
+async fn an_adopted_task_takes_no_limit_slot_and_the_others_still_run() {
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     let live = Live::default();
     let out: Result<u32, Error> = scope!(limit = 1, |s| {
-        let held = s.spawn(hold_forever(live.clone(), started_tx));
+        let held = s.adopt(hold_forever(live.clone(), started_tx));
         started_rx.await.expect("the task runs without a slot");
         let other = s.spawn(async { Ok(7) });
         let value = other.await?;

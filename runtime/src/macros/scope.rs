@@ -12,13 +12,13 @@ use crate::{Scope, ScopedTask};
 /// scope!(|s: Scope<'_, MyError>| { body })     // the error type, named on the parameter
 /// ```
 ///
-/// Inside, `s` is the [`Scope`]: `s.spawn(fut)` starts a `'static` child in parallel (or
-/// adopts a running [`Task`](crate::Task), such as a `#[go]` function's; see
-/// [`Scope::adopt`]),
-/// `s.spawn_local(fut)` a child that may borrow from the caller (polled by the scope's own
-/// future), `s.spawn_blocking(f)` a blocking child; each returns a [`ScopedTask`] that
-/// resolves to the child's own `Result<T, E>`. Children return `Result<_, E>` with
-/// `E: From<goscope::Error>`. `scope!` awaits, so it belongs in async code.
+/// Inside, `s` is the [`Scope`]: `s.spawn(fut)` starts a `'static` child in parallel,
+/// `s.adopt(task)` makes a running [`Task`](crate::Task) (a `#[go]` function's) a child
+/// ([`Scope::adopt`]), `s.spawn_local(fut)` a child that may borrow from the caller
+/// (polled by the scope's own future), `s.spawn_blocking(f)` a blocking child; each
+/// returns a [`ScopedTask`] that resolves to the child's own `Result<T, E>`. Children
+/// return `Result<_, E>` with `E: From<goscope::Error>`. `scope!` awaits, so it belongs in
+/// async code.
 ///
 /// - Every child has finished, or been cancelled and dropped, before `scope!` returns.
 /// - The first failure — a child's `Err`, a child's panic (as `Error::Panicked`), or the

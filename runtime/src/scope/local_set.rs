@@ -1,16 +1,68 @@
 //! The set of a scope's local children: one allocation per child, the node, shared with the
-//! child's handle. Design and invariants: the module docs of `scope`, "The set of local
-//! children".
+//! child's handle; `run` polls the set in the scope's own task.
+//!
+//! # Design
+//!
+//! A local child is one `Arc`'d node: a header (`queued`, its index in the set), the
+//! scope's ready queue (an `Arc`), the part its handle shares (the slot), and the child
+//! itself (the future, its admission, a clone of the scope) in an `UnsafeCell`, with a
+//! `live` flag. The handle holds the same `Arc`, seen as `dyn Shares<Slot<T, E>>`; the set holds
+//! it as `dyn Polled`. That is what `FuturesUnordered` and tokio's `JoinSet` do (a task is
+//! a refcounted cell that is its own waker and is pushed to a ready queue when woken),
+//! with the result slot in the same allocation, and simpler: the ready queue is a
+//! `VecDeque` of `Arc`s behind a lock, taken whole by the set at each pass (no intrusive
+//! list), and the set's list of all its nodes is a `Vec` (each node knows its index).
+//!
+//! - Ownership: each node has exactly one `Owned`, made with it. Only the holder of the
+//!   `Owned` polls the child or drops it (`Polled::poll`, `Polled::drop_child`); dropping
+//!   the `Owned` drops the child, if still live (the handle is settled as cancelled
+//!   first). The `Owned` waits in the scope's `pending` list, then lives in the set's
+//!   `all` until the child finishes or the set is cleared or dropped. So the child is
+//!   touched by one owner at a time, never concurrently (the owner is `&mut`), and is
+//!   always dropped while the scope's `run` (or the scope, for a child never started)
+//!   still exists — before `'env` ends, unless that owner is leaked, and then the child
+//!   is leaked with it, never dropped late.
+//! - Pinning: the child lives in its node's allocation from creation to drop, never moved:
+//!   polled through `Pin::new_unchecked`, dropped in place (`ManuallyDrop::drop`, after
+//!   `live` is cleared, so a panicking destructor is not run twice).
+//! - Waking: the node's waker is the node (an `Arc` count: a raw waker whose vtable is per
+//!   node type). A wake sets `queued`; the one that set it pushes a clone of the node to
+//!   the ready queue and wakes `run`'s waker. The set clears `queued` (`swap`, acquiring
+//!   what the waker wrote) before each poll of the child, so a wake during or after the
+//!   poll queues it again. The ready queue is per scope and a scope is run once, so a node
+//!   in a queue belongs to the one set polling that queue. An entry whose child is no
+//!   longer live (finished, or dropped) is stale and skipped.
+//! - Lifetimes: a node may outlive `'env` (its handle, a waker held elsewhere, a queue
+//!   entry); after its child is dropped nothing in it borrows `'env` any more, and its
+//!   own drop drops only the slot (what the handle's type `ScopedTask<T, E>` carries) and
+//!   the queue, which the set closed and emptied when it was dropped (a later wake does
+//!   not push). That is why the handle may hold the node as `dyn Shares<Slot<T, E>> + 'static`
+//!   (a lifetime erased with `unsafe`): through it only the slot is reached.
+//! - Fairness: the set polls at most as many children as it holds in one `poll` (and at
+//!   least one), then, if some are still ready, wakes `run` and returns `Pending`, as
+//!   `FuturesUnordered` does: a child that wakes itself cannot starve the body or the
+//!   other children. A child woken while the set is polling waits for the next batch.
+//!
+//! # Loom
+//!
+//! Every atomic and lock of the set and its ready queue comes from `crate::loom`, and so
+//! do the `live` and `child` cells; the `Arc`s stay std's even under loom: the set and the
+//! handles hold the nodes as trait objects, `dyn Polled` and `dyn Shares`, which loom's
+//! `Arc` cannot be coerced to (and the queue's `Arc` is the nodes' field). Their counts
+//! are std's atomics, which loom does not interleave. The models (`local_set::loom`) run
+//! this very set: a child woken from another thread while the set polls, two wakes of one
+//! child at once, and a set dropped while a wake is under way.
 
-use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use futures_util::task::AtomicWaker;
+use crate::loom::{
+    AtomicBool, AtomicUsize, AtomicWaker, Ordering, StdMutex, StdMutexGuard, UnsafeCell, lock,
+    register,
+};
 
 /// What a node runs: a child, and the part of it its handle shares.
 pub(super) trait Child<'env>: Send + Sized + 'env {
@@ -150,9 +202,8 @@ impl<'env, C: Child<'env>> Polled for Node<'env, C> {
         // Acquires what a waker wrote before it queued the node; a wake from now on queues
         // it again.
         self.header.queued.swap(false, Ordering::AcqRel);
-        // SAFETY: only the owner calls `poll` (the caller's contract), so nothing else
-        // reads or writes `live` now.
-        if !unsafe { *self.live.get() } {
+        // SAFETY: only the owner calls `poll` (the caller's contract).
+        if !unsafe { self.is_live() } {
             return Step::Stale;
         }
         // SAFETY: `self` (an `Arc`) keeps the node alive for the whole poll; the waker is
@@ -161,12 +212,15 @@ impl<'env, C: Child<'env>> Polled for Node<'env, C> {
             Waker::from_raw(RawWaker::new(Arc::as_ptr(&self).cast(), &Self::VTABLE))
         });
         let mut cx = Context::from_waker(&waker);
-        // SAFETY: the child is live (checked above) and only the owner touches it (no
-        // other reference to it exists during this call); it lives in the node's
-        // allocation and is never moved, only dropped in place (`drop_child` below, or
-        // `Polled::drop_child`): the pinning guarantee holds.
-        let child = unsafe { Pin::new_unchecked(&mut **self.child.get()) };
-        if child.poll(&self, &mut cx).is_pending() {
+        let polled = self.child.with_mut(|child| {
+            // SAFETY: the child is live (checked above) and only the owner touches it (no
+            // other reference to it exists during this call); it lives in the node's
+            // allocation and is never moved, only dropped in place (`drop_in_place`
+            // below, or `Polled::drop_child`): the pinning guarantee holds.
+            let child = unsafe { Pin::new_unchecked(&mut **child) };
+            child.poll(&self, &mut cx)
+        });
+        if polled.is_pending() {
             return Step::Pending;
         }
         // SAFETY: as above; the child finished: drop it in place now, so that what it
@@ -177,7 +231,7 @@ impl<'env, C: Child<'env>> Polled for Node<'env, C> {
 
     unsafe fn drop_child(&self) {
         // SAFETY: only the owner calls it (the caller's contract).
-        if unsafe { *self.live.get() } {
+        if unsafe { self.is_live() } {
             C::abandon(&self.shared);
             // SAFETY: as above.
             unsafe { self.drop_in_place() };
@@ -186,6 +240,17 @@ impl<'env, C: Child<'env>> Polled for Node<'env, C> {
 }
 
 impl<'env, C: Child<'env>> Node<'env, C> {
+    /// Whether the child is still there.
+    ///
+    /// # Safety
+    ///
+    /// Only the owner calls it (as `poll` and `drop_child` do): nothing else reads or
+    /// writes `live` meanwhile.
+    unsafe fn is_live(&self) -> bool {
+        // SAFETY: the owner alone touches `live` (the caller's contract).
+        self.live.with_mut(|live| unsafe { *live })
+    }
+
     /// Drops the live child in place.
     ///
     /// # Safety
@@ -194,10 +259,10 @@ impl<'env, C: Child<'env>> Node<'env, C> {
     unsafe fn drop_in_place(&self) {
         // SAFETY: the owner alone touches `live` and `child` (the caller's contract).
         // `live` is cleared first: if the child's destructor panics, it is not run again.
-        unsafe {
-            *self.live.get() = false;
-            ManuallyDrop::drop(&mut *self.child.get());
-        }
+        self.live.with_mut(|live| unsafe { *live = false });
+        // SAFETY: as above; the child is live (the caller's contract) and pinned in place.
+        self.child
+            .with_mut(|child| unsafe { ManuallyDrop::drop(&mut *child) });
     }
 }
 
@@ -232,7 +297,7 @@ pub(super) fn handle<'env, C: Child<'env>>(node: Arc<Node<'env, C>>) -> Arc<dyn 
 
 /// The ready queue: the nodes woken since the set last looked, and the set's waker.
 pub(super) struct Queue<'env> {
-    ready: Mutex<Ready<'env>>,
+    ready: StdMutex<Ready<'env>>,
     /// `run`'s waker.
     waker: AtomicWaker,
 }
@@ -252,7 +317,7 @@ impl<'env> Queue<'env> {
     /// A scope's ready queue (one set polls it: a scope is run once).
     pub(super) fn new() -> Arc<Self> {
         Arc::new(Queue {
-            ready: Mutex::new(Ready {
+            ready: StdMutex::new(Ready {
                 nodes: VecDeque::new(),
                 closed: false,
             }),
@@ -260,9 +325,9 @@ impl<'env> Queue<'env> {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Ready<'env>> {
+    fn lock(&self) -> StdMutexGuard<'_, Ready<'env>> {
         // No user code runs under this lock.
-        self.ready.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.ready)
     }
 
     /// A new node for `child`, queued on this queue, and its one `Owned`.
@@ -335,7 +400,7 @@ impl<'env> LocalSet<'env> {
     /// Polls the ready children; `Ready` once the set is empty. Yields (wakes `cx` and
     /// returns `Pending`) after as many polls as it has children.
     pub(super) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        self.queue.waker.register(cx.waker());
+        register(&self.queue.waker, cx.waker());
         let budget = self.all.len().max(1);
         let mut polled = 0;
         loop {
@@ -400,4 +465,10 @@ impl Drop for LocalSet<'_> {
 }
 
 #[cfg(test)]
+mod test_child;
+
+#[cfg(all(test, not(goscope_loom)))]
 mod tests;
+
+#[cfg(all(test, goscope_loom))]
+mod loom;

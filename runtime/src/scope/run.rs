@@ -1,7 +1,21 @@
 //! [`run`]: what `scope!` expands to — the body and every child polled in the calling
-//! task until all are done, and the primary failure decided (module docs, items 1–6).
+//! task until all are done, and the primary failure decided (module docs, items 1–6; the
+//! decision itself is `failure.rs`'s).
 
-use super::*;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
+use super::CURRENT;
+use super::failure::{Failure, Verdict};
+use super::handle::{Scope, Watcher};
+use super::local_set::LocalSet;
+use super::typed::ScopeError;
+use crate::error::Error;
+use crate::loom::Ordering;
 
 /// The scope's `goscope.scope` span, made where the scope is, or `None` when no
 /// subscriber wants it.
@@ -39,14 +53,15 @@ where
         "a `Scope` is run once (`scope!` makes a new one each time)"
     );
     let mut children = Children {
-        locals: LocalSet::new(Arc::clone(&scope.inner.locals)),
+        locals: LocalSet::new(std::sync::Arc::clone(&scope.inner.locals)),
         watchers: FuturesUnordered::new(),
     };
+    // The scope's deadline is goscope's one timer.
     let mut deadline = scope
         .inner
         .timeout
-        .map(|d| (d, Box::pin(tokio::time::sleep(d))));
-    let mut cancelled = Some(Box::pin(scope.inner.token.clone().cancelled_owned()));
+        .map(|d| (d, Box::pin(crate::time::after(d))));
+    let mut cancelled = Some(Box::pin(scope.token().cancelled_owned()));
     std::future::poll_fn(|cx| {
         let _entered = scope.inner.span.as_ref().map(|span| span.enter());
         if let Some((duration, sleep)) = &mut deadline
@@ -56,7 +71,8 @@ where
             deadline = None;
             // The whole scope is late: the body goes, every child is cancelled.
             body.set(None);
-            scope.fail(Primary::TimedOut(Error::TimedOut(duration).into()));
+            let timed_out = Error::TimedOut(duration).into();
+            scope.failures().record(Failure::TimedOut(timed_out));
         }
         if let Some(wait) = &mut cancelled
             && wait.as_mut().poll(cx).is_ready()
@@ -71,7 +87,8 @@ where
             let unstarted = std::mem::take(&mut scope.state().pending);
             drop(unstarted);
         }
-        let locals = CURRENT.sync_scope(Arc::clone(&scope.inner.mailbox.token), || {
+        let token = std::sync::Arc::clone(&scope.failures().token);
+        let locals = CURRENT.sync_scope(token, || {
             poll_all(scope, body.as_mut(), &mut output, &mut children, cx)
         });
         if !done(&mut body) && verdict.is_none() && scope.is_cancelled() {
@@ -83,7 +100,7 @@ where
                 body_told = true;
                 cx.waker().wake_by_ref();
             } else {
-                verdict = take_primary(scope);
+                verdict = scope.failures().take_primary();
                 if let Some(Verdict::Failed(_)) = verdict {
                     body.set(None);
                     // Look again at once: that may have been all there was to wait for.
@@ -101,7 +118,7 @@ where
     })
     .await;
     guard.0 = None;
-    match verdict.or_else(|| take_primary(scope)) {
+    match verdict.or_else(|| scope.failures().take_primary()) {
         Some(Verdict::Failed(error)) => Err(error),
         _ => {
             output.expect("the body is dropped only when the scope has the primary failure's error")
@@ -116,41 +133,6 @@ fn done<B>(body: &mut Pin<&mut Option<B>>) -> bool {
     body.as_mut().as_pin_mut().is_none()
 }
 
-/// The primary failure, decided.
-enum Verdict<E> {
-    /// Its error, taken from where it was recorded: what the scope returns.
-    Failed(E),
-    /// The body's own `Err`, or a child's error the body took by awaiting its handle: the
-    /// scope returns what the body returns.
-    BodyHasIt,
-}
-
-/// Takes the primary failure — the first one, wherever it was recorded — out of where it
-/// waits; `None` (and nothing taken) if there has been no failure.
-fn take_primary<'env, E: Send + 'env>(scope: &Scope<'env, E>) -> Option<Verdict<E>> {
-    let mut state = scope.state();
-    let mut mailbox = scope
-        .inner
-        .mailbox
-        .first
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    if matches!(state.primary, Primary::None) && mailbox.is_none() {
-        return None;
-    }
-    let primary = std::mem::replace(&mut state.primary, Primary::None);
-    let order = state.primary_order;
-    let first_static = mailbox.take();
-    drop((state, mailbox));
-    let taken = match (first_static, primary) {
-        (Some((static_order, take)), _) if static_order < order => take(),
-        (_, Primary::TimedOut(error)) => Some(error),
-        (_, Primary::Child(take)) => take(),
-        (_, Primary::Body | Primary::None) => None,
-    };
-    Some(taken.map_or(Verdict::BodyHasIt, Verdict::Failed))
-}
-
 /// `run`'s guard: if its future is dropped unfinished, the scope is cancelled and its
 /// `'static` children aborted at once.
 struct AbortOnDrop<'a, 'env, E>(Option<&'a Scope<'env, E>>);
@@ -158,13 +140,8 @@ struct AbortOnDrop<'a, 'env, E>(Option<&'a Scope<'env, E>>);
 impl<E> Drop for AbortOnDrop<'_, '_, E> {
     fn drop(&mut self) {
         if let Some(scope) = self.0.take() {
-            scope.inner.token.cancel();
-            scope
-                .inner
-                .tasks
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .abort_all();
+            scope.failures().token.cancel();
+            scope.tasks().abort_all();
         }
     }
 }
@@ -189,7 +166,7 @@ fn poll_all<'env, T, E: Send + 'env, B: Future<Output = Result<T, E>>>(
         {
             body.set(None);
             if result.is_err() {
-                scope.fail(Primary::Body);
+                scope.failures().record(Failure::Body);
             }
             *output = Some(result);
         }

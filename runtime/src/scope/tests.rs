@@ -2,8 +2,10 @@
 //! wakers that outlive the scope and what its children borrowed, the scope's and the
 //! handle's cancellation, a panic, a dropped scope future, a child that wakes itself.
 
-use std::sync::atomic::AtomicUsize;
-use std::task::Waker;
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Poll, Waker};
 
 use super::*;
 use crate::Error;

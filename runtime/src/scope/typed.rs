@@ -1,7 +1,8 @@
 //! The bounds `scope!`'s expansion checks: the error type's `From<goscope::Error>` and
 //! the type written on its parameter.
 
-use super::*;
+use super::Scope;
+use crate::error::Error;
 
 /// The bound `scope!` puts on its error type, with a message that names the fix when it
 /// does not hold (the body's `?`, a child's panic and the deadline all convert a

@@ -7,49 +7,8 @@ use std::sync::Mutex;
 use std::sync::atomic::AtomicUsize;
 use std::task::Wake;
 
+use super::test_child::{Shared, TestChild, result, spawn};
 use super::*;
-
-/// What a test child's handle sees.
-#[derive(Default)]
-struct Shared {
-    result: Mutex<Option<u32>>,
-    abandoned: AtomicBool,
-}
-
-pin_project_lite::pin_project! {
-    struct TestChild<F> {
-        #[pin]
-        fut: F,
-    }
-}
-
-impl<'env, F: Future<Output = u32> + Send + 'env> Child<'env> for TestChild<F> {
-    type Shared = Shared;
-
-    fn poll(self: Pin<&mut Self>, node: &Arc<Node<'env, Self>>, cx: &mut Context<'_>) -> Poll<()> {
-        let value = std::task::ready!(self.project().fut.poll(cx));
-        *node.shared().result.lock().unwrap() = Some(value);
-        Poll::Ready(())
-    }
-
-    fn abandon(shared: &Shared) {
-        shared.abandoned.store(true, Ordering::SeqCst);
-    }
-}
-
-fn spawn<'env, F: Future<Output = u32> + Send + 'env>(
-    set: &mut LocalSet<'env>,
-    queue: &Arc<Queue<'env>>,
-    fut: F,
-) -> Arc<Node<'env, TestChild<F>>> {
-    let (owned, node) = queue.node(TestChild { fut }, Shared::default());
-    set.insert(owned);
-    node
-}
-
-fn result<'env, C: Child<'env, Shared = Shared>>(node: &Node<'env, C>) -> Option<u32> {
-    *node.shared().result.lock().unwrap()
-}
 
 /// The outer task's waker: counts its wakes.
 #[derive(Default)]
@@ -268,12 +227,10 @@ fn a_node_never_inserted_drops_its_child_with_its_owned() {
     let queue = Queue::new();
     let guard = DropCount(Arc::clone(&drops));
     let (owned, node) = queue.node(
-        TestChild {
-            fut: async move {
-                let _guard = guard;
-                1
-            },
-        },
+        TestChild::new(async move {
+            let _guard = guard;
+            1
+        }),
         Shared::default(),
     );
     drop(owned);
