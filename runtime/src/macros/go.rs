@@ -58,7 +58,6 @@ use crate::{PanicError, Task};
 /// }
 /// ```
 ///
-
 /// # Cancellation
 ///
 /// Dropping the returned [`Task`] cancels the task; `#[go(detach)]` detaches it.
