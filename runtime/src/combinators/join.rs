@@ -405,7 +405,7 @@ impl<T, E, F: Future<Output = Result<T, E>>> Branch<F> {
 #[doc(hidden)]
 #[inline]
 pub fn start(n: usize) -> usize {
-    crate::select::shared::below(n)
+    crate::util::rand::below(n)
 }
 
 /// `race!(timeout = d, …)`'s timer.

@@ -116,7 +116,7 @@ use crate::chan::{Receiver, SendError, Sender};
 /// assert_eq!(first, again);
 /// ```
 pub fn seed(seed: u64) {
-    shared::seed(seed);
+    crate::util::rand::seed(seed);
 }
 
 type BoxedCase<'a, O> = Box<dyn Case<O> + Send + 'a>;
