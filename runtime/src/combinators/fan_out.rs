@@ -55,7 +55,7 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 use parking_lot::Mutex;
 
-use crate::combinators::join::Settled;
+use crate::combinators::settle::Settled;
 use crate::generator::AsyncGenerator;
 use crate::scope::{Scope, run};
 use crate::{Error, Task};

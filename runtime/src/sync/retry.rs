@@ -11,7 +11,7 @@ use futures_util::future::Either;
 use tokio::time::Instant;
 
 use crate::Error;
-use crate::combinators::join::Settled;
+use crate::combinators::settle::Settled;
 
 /// How [`Retry`] randomises its delays, so that many clients that failed together do not
 /// retry together. `jitter(true)` is [`Jitter::Full`]; `jitter(false)` is [`Jitter::None`].
