@@ -194,6 +194,10 @@ async fn the_set_functions_return_named_futures_that_can_be_stored_and_shown() {
     assert_eq!(joins.all.await, [1, 2]);
     assert_eq!(joins.race.await, 3);
     assert_eq!(joins.settle.await[0].as_ref().ok(), Some(&4));
+
+    let map: goscope::Map<u32> = goscope::map(vec![1u32, 2], 2, |n| async move { n * 10 });
+    assert_eq!(format!("{map:?}"), "Map { .. }");
+    assert_eq!(map.await.unwrap(), [10, 20]);
 }
 
 #[tokio::test(start_paused = true)]
