@@ -36,9 +36,9 @@
 //!    changes state only through [`Branch`]'s own projections. (So the set is `Unpin`
 //!    whatever its futures, and so are the futures built on it.)
 //!
-//! `set/tests.rs` polls sets by hand, under Miri too (the pinned projection is the one
-//! `unsafe`); `set/loom.rs` models wake-ups from other threads against a pass, where a
-//! lost one would leave the join parked forever.
+//! `set/tests.rs` polls sets by hand, under Miri too (the pinned projections, `pin_slot`
+//! and `slots_from`, are the only `unsafe`); `set/loom.rs` models wake-ups from other
+//! threads against a pass, where a lost one would leave the join parked forever.
 
 use std::fmt;
 use std::future::Future;
@@ -108,9 +108,7 @@ impl<F: Future> Set<F> {
             woken,
             ..
         } = self;
-        let len = slots.len();
-        let mut visit = |index: usize, cx: &mut Context<'_>| {
-            let slot = pin_slot(slots.as_mut(), index);
+        let mut visit = |slot: Pin<&mut Branch<F>>, cx: &mut Context<'_>| {
             if !slot.is_running() {
                 return ControlFlow::Continue(());
             }
@@ -123,10 +121,10 @@ impl<F: Future> Set<F> {
             }
         };
         let flow = match woken {
-            None => (start..len)
-                .chain(0..start.min(len))
-                .try_for_each(|index| visit(index, cx)),
-            Some(woken) => woken.pass(cx, start, visit),
+            None => slots_from(slots.as_mut(), start).try_for_each(|slot| visit(slot, cx)),
+            Some(woken) => woken.pass(cx, start, |index, cx| {
+                visit(pin_slot(slots.as_mut(), index), cx)
+            }),
         };
         match flow {
             ControlFlow::Break(b) => Poll::Ready(ControlFlow::Break(b)),
@@ -161,8 +159,23 @@ impl<F: Future> Set<F> {
 fn pin_slot<F: Future>(slots: Pin<&mut [Branch<F>]>, index: usize) -> Pin<&mut Branch<F>> {
     // SAFETY: pinning is structural for the slots of the slice: it is a boxed slice that
     // is never moved out of, reallocated or resized (invariant 4), and each slot is only
-    // reached pinned, here; we move nothing out of it.
+    // reached pinned, here and in `slots_from`; we move nothing out of it.
     unsafe { slots.map_unchecked_mut(|slots| &mut slots[index]) }
+}
+
+/// Every slot of the pinned slice, pinned: from `start` to the end, then those before.
+fn slots_from<F: Future>(
+    slots: Pin<&mut [Branch<F>]>,
+    start: usize,
+) -> impl Iterator<Item = Pin<&mut Branch<F>>> {
+    // SAFETY: as in `pin_slot`: the slice is only split into its slots, each handed out
+    // pinned (below); nothing is moved.
+    let slots = unsafe { slots.get_unchecked_mut() };
+    let (before, from) = slots.split_at_mut(start.min(slots.len()));
+    from.iter_mut().chain(before).map(|slot| {
+        // SAFETY: a slot of the pinned slice, pinned in place (see above).
+        unsafe { Pin::new_unchecked(slot) }
+    })
 }
 
 impl<F: Future> fmt::Debug for Set<F> {
