@@ -24,8 +24,9 @@ mod util;
 pub mod __private;
 
 pub use combinators::{
-    ForEachTask, all, for_each, go_for_each, map, map_stream, map_stream_unordered, race, race_ok,
-    settle, try_all, try_for_each, try_map,
+    All, ForEach, ForEachTask, Map, Race, RaceOk, Settle, TryAll, TryForEach, TryMap, all,
+    for_each, go_for_each, map, map_stream, map_stream_unordered, race, race_ok, settle, try_all,
+    try_for_each, try_map,
 };
 pub use error::Error;
 pub use generator::{AsyncGenerator, Co, Generator, Yield};

@@ -198,7 +198,8 @@ pub mod scope {
 
 /// What `all!` and `race!` expand to.
 pub mod join {
-    pub use crate::combinators::join::{Branch, start, timer};
+    pub use crate::combinators::join::Branch;
+    pub use crate::combinators::race::{start, timer};
     pub use crate::error::Error;
     pub use pin_project_lite::pin_project;
 }

@@ -99,9 +99,11 @@ macro_rules! all {
 ///
 /// Options combine, in the order `biased;`, `ok:`, `timeout = d,`:
 /// `race!(ok: timeout = d, a, b)` is a `Result<Result<T, E>, goscope::Error>`. Every branch
-/// has the same output type. When several branches are ready at the same poll, which one
-/// wins is random (as in `select!`) unless `biased;`. For a number of futures known only at
-/// run time, see [`race`](fn@crate::race) and [`race_ok`](fn@crate::race_ok).
+/// has the same output type. When several branches are ready at the same poll, the winner
+/// is random (seedable with [`select::seed`](crate::select::seed)) unless `biased;`, by the
+/// rule of every race: see [`race`](fn@crate::race#which-of-several-ready-futures-wins).
+/// For a number of futures known only at run time, see [`race`](fn@crate::race) and
+/// [`race_ok`](fn@crate::race_ok).
 ///
 /// # Examples
 ///

@@ -34,7 +34,8 @@
 ///   that is not chosen takes nothing.
 /// - **Fairness.** Among ready cases the choice is uniformly random (a full shuffle per
 ///   `select!`; [`select::seed`](crate::select::seed) makes it reproducible). `biased;`
-///   tries them in the order written.
+///   tries them in the order written. The races draw from the same per-thread generator,
+///   by their own rule: see [`race`](fn@crate::race#which-of-several-ready-futures-wins).
 /// - **Guards.** `, if cond` disables a case when `cond` is false; its channel, value and
 ///   future expressions are then not evaluated.
 /// - **Patterns.** A case whose output does not match its pattern is disabled for this

@@ -200,7 +200,7 @@ impl<O, S: Cases<O>, A: AsMut<[usize]>> Engine<O, S, A> {
         for k in 0..n {
             let order = self.order.as_mut();
             if k >= self.drawn {
-                let j = k + super::shared::below(n - k);
+                let j = k + crate::util::rand::below(n - k);
                 order.swap(k, j);
                 self.drawn = k + 1;
             }

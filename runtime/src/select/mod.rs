@@ -95,6 +95,12 @@ use crate::chan::{Receiver, SendError, Sender};
 /// Makes the order in which selects on the current thread try their cases reproducible:
 /// the same seed, the same sequence of choices. For tests.
 ///
+/// It seeds the one per-thread generator every random choice of goscope draws from, so
+/// it makes the races reproducible too: which of several ready futures a `race!`,
+/// [`race`](fn@crate::race) or [`race_ok`](fn@crate::race_ok) on this thread picks (see
+/// [the race rule](fn@crate::race#which-of-several-ready-futures-wins)), and a retry's
+/// jitter.
+///
 /// ```
 /// use goscope::{chan, select::{self, Select}};
 ///
@@ -116,7 +122,7 @@ use crate::chan::{Receiver, SendError, Sender};
 /// assert_eq!(first, again);
 /// ```
 pub fn seed(seed: u64) {
-    shared::seed(seed);
+    crate::util::rand::seed(seed);
 }
 
 type BoxedCase<'a, O> = Box<dyn Case<O> + Send + 'a>;

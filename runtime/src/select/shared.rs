@@ -1,7 +1,5 @@
-//! The one atomic state a select invocation shares with the channels it is parked on, and
-//! the per-thread random order of its cases.
+//! The one atomic state a select invocation shares with the channels it is parked on.
 
-use std::cell::Cell;
 use std::fmt;
 
 use crate::loom::{Arc, AtomicBool, AtomicUsize, AtomicWaker, Ordering};
@@ -215,46 +213,4 @@ impl fmt::Debug for SelectShared {
             .field("state", &state)
             .finish()
     }
-}
-
-// ===== the per-thread random order =====
-
-std::thread_local! {
-    static RNG: Cell<u64> = Cell::new(initial_seed());
-}
-
-fn initial_seed() -> u64 {
-    // Distinct per thread and per process run; quality comes from the mixing below.
-    let local = 0u8;
-    let addr = &local as *const u8 as u64;
-    let time = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    splitmix(addr ^ time.rotate_left(32)) | 1
-}
-
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Makes the case order of every later select on this thread reproducible.
-pub(crate) fn seed(seed: u64) {
-    RNG.with(|rng| rng.set(splitmix(seed) | 1));
-}
-
-/// A uniform number in `0..n` (n ≥ 1), from this thread's xorshift64* generator.
-pub(crate) fn below(n: usize) -> usize {
-    RNG.with(|rng| {
-        let mut x = rng.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        rng.set(x);
-        let r = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
-        // Lemire's multiply-shift: unbiased enough for n ≪ 2^32.
-        ((u128::from(r >> 32) * n as u128) >> 32) as usize
-    })
 }

@@ -14,7 +14,7 @@ use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::chan::{Receiver, Sender, TrySendError};
-use crate::combinators::join::Settled;
+use crate::combinators::settle::Settled;
 use crate::{Error, Task};
 
 /// `n` workers — tasks — that run the jobs submitted to the pool, one at a time each, in

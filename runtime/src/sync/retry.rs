@@ -11,7 +11,7 @@ use futures_util::future::Either;
 use tokio::time::Instant;
 
 use crate::Error;
-use crate::combinators::join::Settled;
+use crate::combinators::settle::Settled;
 
 /// How [`Retry`] randomises its delays, so that many clients that failed together do not
 /// retry together. `jitter(true)` is [`Jitter::Full`]; `jitter(false)` is [`Jitter::None`].
@@ -40,7 +40,7 @@ impl Jitter {
         let random = |range: Duration| {
             // A uniform fraction of `range`, in steps of 2^-30 of it.
             const STEPS: usize = 1 << 30;
-            range.mul_f64(crate::select::shared::below(STEPS) as f64 / STEPS as f64)
+            range.mul_f64(crate::util::rand::below(STEPS) as f64 / STEPS as f64)
         };
         match self {
             Jitter::None => delay,
