@@ -477,7 +477,7 @@ fn is_path_sep(tokens: &[TokenTree], index: usize) -> bool {
 
 /// Whether the `::` at `index` starts a path rather than continuing one (after a name,
 /// `crate`, `self`, `super`, `Self` or a `>`): it does after another keyword (`return`),
-/// any other punctuation, or at the start.
+/// any other punctuation, a group (a match arm's `{ }`) or a literal, or at the start.
 fn starts_path(tokens: &[TokenTree], index: usize) -> bool {
     match index.checked_sub(1).map(|before| &tokens[before]) {
         None => true,
@@ -492,8 +492,7 @@ fn starts_path(tokens: &[TokenTree], index: usize) -> bool {
             Some(TokenTree::Punct(arrow))
                 if matches!(arrow.as_char(), '-' | '=') && arrow.spacing() == Spacing::Joint
         ),
-        Some(TokenTree::Punct(_)) => true,
-        Some(_) => false,
+        Some(TokenTree::Punct(_) | TokenTree::Group(_) | TokenTree::Literal(_)) => true,
     }
 }
 

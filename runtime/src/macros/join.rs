@@ -79,6 +79,56 @@
 /// assert_eq!(start.elapsed(), Duration::ZERO);
 /// # }
 /// ```
+///
+/// # Expansion
+///
+/// ```text
+/// all!(a?, b)
+/// // becomes
+/// {
+///     // the branches, pinned on the caller's stack (no allocation)
+///     pin_project! { struct __Branches<__B0, __B1> { #[pin] __b0: __B0, #[pin] __b1: __B1, } }
+///     let mut __branches = pin!(__Branches {
+///         __b0: Branch::new(IntoFuture::into_future(a)),
+///         __b1: Branch::new(IntoFuture::into_future(b)),
+///     });
+///     let mut __skip: usize = 0; // each poll starts one branch later
+///     enum __Exit<E0> { __Done, B0(E0), }
+///     match poll_fn(|__cx: &mut Context<'_>| {
+///         let __start = __skip;
+///         __skip = if __skip + 1 == 2usize { 0 } else { __skip + 1 };
+///         let mut __pending = false;
+///         let mut __p = __branches.as_mut().project();
+///         let mut __skip_arms: usize = __start;
+///         let mut __left: usize = 2usize;
+///         loop {
+///             if __skip_arms == 0 {
+///                 if __left == 0 { break; }
+///                 __left -= 1;
+///                 // `a?`: its `Err` ends the join at once
+///                 match __p.__b0.as_mut().poll_try(__cx) {
+///                     Poll::Ready(Option::Some(__error)) => { return Poll::Ready(__Exit::B0(__error)); }
+///                     Poll::Ready(Option::None) => {}
+///                     Poll::Pending => __pending = true,
+///                 }
+///             } else { __skip_arms -= 1; }
+///             if __skip_arms == 0 {
+///                 if __left == 0 { break; }
+///                 __left -= 1;
+///                 if !__p.__b1.as_mut().poll_done(__cx) { __pending = true; }
+///             } else { __skip_arms -= 1; }
+///         }
+///         if __pending { Poll::Pending } else { Poll::Ready(__Exit::__Done) }
+///     }).await {
+///         __Exit::__Done => {
+///             let mut __p = __branches.as_mut().project();
+///             (__p.__b0.as_mut().take_ok(), __p.__b1.as_mut().take(),)
+///         }
+///         // the `?` of the enclosing fn, with its `From` conversion
+///         __Exit::B0(__error) => match Result::<Infallible, _,>::Err(__error)? {},
+///     }
+/// }
+/// ```
 #[macro_export]
 macro_rules! all {
     ($($tokens:tt)*) => {
@@ -166,6 +216,40 @@ macro_rules! all {
 /// assert_eq!((a, b, c), (1, Ok(2), Ok(3)));
 /// # Ok(())
 /// # }
+/// ```
+///
+/// # Expansion
+///
+/// ```text
+/// race!(a, b)
+/// // becomes
+/// {
+///     let mut __branch0 = pin!(IntoFuture::into_future(a));
+///     let mut __branch1 = pin!(IntoFuture::into_future(b));
+///     poll_fn(|__cx: &mut Context<'_>| {
+///         let __start: usize = start(2usize); // a random branch (see `race`)
+///         let mut __skip_arms: usize = __start;
+///         let mut __left: usize = 2usize;
+///         loop {
+///             if __skip_arms == 0 {
+///                 if __left == 0 { break; }
+///                 __left -= 1;
+///                 if let Poll::Ready(__value) = Future::poll(__branch0.as_mut(), __cx) {
+///                     return Poll::Ready(__value); // the first ready branch wins
+///                 }
+///             } else { __skip_arms -= 1; }
+///             if __skip_arms == 0 {
+///                 if __left == 0 { break; }
+///                 __left -= 1;
+///                 if let Poll::Ready(__value) = Future::poll(__branch1.as_mut(), __cx) {
+///                     return Poll::Ready(__value);
+///                 }
+///             } else { __skip_arms -= 1; }
+///         }
+///         Poll::Pending
+///     })
+///     .await // the losers are dropped with the block
+/// }
 /// ```
 #[macro_export]
 macro_rules! race {
