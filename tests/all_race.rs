@@ -10,33 +10,12 @@ use std::task::Poll;
 use std::time::Duration;
 
 use goscope::{Error, all, race};
-use goscope_tests::{DropSignal, Probe, hook};
+use goscope_tests::{DropSignal, Drops, Probe, hook};
 use tokio::time::{Instant, sleep};
 
 async fn after_ms<T>(ms: u64, value: T) -> T {
     sleep(Duration::from_millis(ms)).await;
     value
-}
-
-/// Counts drops: a guard per future, the count read after.
-#[derive(Clone, Default)]
-struct Drops(Arc<AtomicUsize>);
-
-struct DropGuard(Arc<AtomicUsize>);
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl Drops {
-    fn guard(&self) -> DropGuard {
-        DropGuard(self.0.clone())
-    }
-    fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
 }
 
 #[derive(Debug, PartialEq)]

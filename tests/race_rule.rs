@@ -8,12 +8,10 @@
 //! struct, shown with `Debug`, and what dropping one drops.
 
 use std::future::{Future, pending, poll_fn};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 
 use goscope::{race, select};
-use goscope_tests::Probe;
+use goscope_tests::{Drops, Probe};
 
 /// A future that is ready with `value` at its first poll, or never.
 fn ready_if(ready: bool, value: usize) -> impl Future<Output = usize> {
@@ -155,27 +153,6 @@ fn biased_always_picks_the_first_ready_branch() {
 }
 
 // ===== the named futures =====
-
-/// Counts the drops of its guards.
-#[derive(Clone, Default)]
-struct Drops(Arc<AtomicUsize>);
-
-struct DropGuard(Arc<AtomicUsize>);
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl Drops {
-    fn guard(&self) -> DropGuard {
-        DropGuard(self.0.clone())
-    }
-    fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 #[tokio::test(start_paused = true)]
 async fn the_set_functions_return_named_futures_that_can_be_stored_and_shown() {

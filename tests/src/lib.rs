@@ -76,6 +76,33 @@ pub mod hook {
     }
 }
 
+/// Counts drops: hand a [`guard`](Drops::guard) to each future, read the
+/// [`count`](Drops::count) after.
+#[derive(Clone, Default, Debug)]
+pub struct Drops(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+/// Adds one to its [`Drops`] when dropped.
+#[derive(Debug)]
+pub struct DropGuard(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drops {
+    /// A guard that counts its own drop.
+    pub fn guard(&self) -> DropGuard {
+        DropGuard(self.0.clone())
+    }
+
+    /// The drops so far.
+    pub fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// Sends `()` on drop: proves a future was dropped (cancelled).
 #[derive(Debug)]
 pub struct DropSignal(pub Option<tokio::sync::oneshot::Sender<()>>);
