@@ -6,22 +6,22 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
-use futures_util::task::AtomicWaker;
 use pin_project_lite::pin_project;
 
 use crate::Error;
+use crate::util::timer::Registration;
 
 /// A future that completes once `duration` has passed: Go's `time.After`, for a
 /// `select!` timeout case (`_ = after(d) => …`) or anywhere else.
 ///
 /// Created inside a Tokio runtime it is a Tokio timer, so `tokio::time::pause()` and
 /// `advance` control it. Created outside one (a `select_blocking!` on a plain thread), it
-/// starts a helper thread, on its first poll, that sleeps until the deadline: good for
-/// timeouts, not for many short timers.
+/// waits on the process's one timer thread (started at the first such timer): dropping it
+/// unfired takes it off that thread, so a `select_blocking!` case that loses leaves nothing
+/// behind.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
@@ -44,7 +44,7 @@ pub fn after(duration: Duration) -> After {
         },
         Err(_) => Inner::Thread {
             deadline: Instant::now().checked_add(duration),
-            shared: None,
+            timer: None,
         },
     };
     After { inner }
@@ -67,14 +67,8 @@ pin_project! {
     enum Inner {
         Tokio { #[pin] sleep: tokio::time::Sleep },
         /// `deadline: None`: too far away to represent; never completes.
-        Thread { deadline: Option<Instant>, shared: Option<Arc<Timer>> },
+        Thread { deadline: Option<Instant>, timer: Option<Registration> },
     }
-}
-
-/// What a helper thread shares with its `After`.
-struct Timer {
-    waker: AtomicWaker,
-    fired: std::sync::atomic::AtomicBool,
 }
 
 impl Future for After {
@@ -83,37 +77,16 @@ impl Future for After {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         match self.project().inner.project() {
             InnerProj::Tokio { sleep } => sleep.poll(cx),
-            InnerProj::Thread { deadline, shared } => {
+            InnerProj::Thread { deadline, timer } => {
                 let Some(deadline) = *deadline else {
                     return Poll::Pending;
                 };
                 if Instant::now() >= deadline {
                     return Poll::Ready(());
                 }
-                let timer = shared.get_or_insert_with(|| {
-                    let timer = Arc::new(Timer {
-                        waker: AtomicWaker::new(),
-                        fired: std::sync::atomic::AtomicBool::new(false),
-                    });
-                    let theirs = Arc::clone(&timer);
-                    std::thread::spawn(move || {
-                        let now = Instant::now();
-                        if deadline > now {
-                            std::thread::sleep(deadline - now);
-                        }
-                        theirs
-                            .fired
-                            .store(true, std::sync::atomic::Ordering::Release);
-                        theirs.waker.wake();
-                    });
-                    timer
-                });
-                timer.waker.register(cx.waker());
-                if timer.fired.load(std::sync::atomic::Ordering::Acquire) {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
+                timer
+                    .get_or_insert_with(|| Registration::new(deadline))
+                    .poll(cx)
             }
         }
     }

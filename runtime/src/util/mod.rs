@@ -2,3 +2,4 @@
 
 pub(crate) mod block_on;
 pub(crate) mod rand;
+pub(crate) mod timer;
