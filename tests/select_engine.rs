@@ -44,7 +44,7 @@ fn try_select_is_not_ready_on_empty_and_full_channels_and_can_be_retried() {
         );
         // The select comes back unchanged: once a case is ready, it runs.
         if cap == 0 {
-            let mut sender = tx.send(7);
+            let mut sender = Box::pin(tx.send(7));
             assert!(Probe::new().poll(&mut sender).is_pending());
             assert_eq!(sel.try_select().ok(), Some(Some(7)));
             assert_eq!(Probe::new().poll(&mut sender), Poll::Ready(Ok(())));
@@ -61,7 +61,7 @@ fn try_select_is_not_ready_on_empty_and_full_channels_and_can_be_retried() {
 fn try_select_sends_to_a_parked_receiver_of_a_rendezvous_channel() {
     let (tx, rx) = chan::bounded::<&str>(0);
     let p = Probe::new();
-    let mut receiver = rx.recv();
+    let mut receiver = Box::pin(rx.recv());
     assert!(p.poll(&mut receiver).is_pending());
     let mut sel = Select::new();
     sel.send(&tx, || "hi", |r| r.is_ok());
@@ -199,7 +199,7 @@ fn select6_a_select_completed_elsewhere_leaves_no_waiter_behind() {
     let stolen = AtomicUsize::new(0);
     let p = Probe::new();
     // G1: a plain receive waits on c1.
-    let mut g1 = c1.recv();
+    let mut g1 = Box::pin(c1.recv());
     assert!(p.poll(&mut g1).is_pending());
     // G2: a select on c1 and c2 waits behind it, last in c1's queue.
     let mut sel = Select::new();
@@ -214,7 +214,7 @@ fn select6_a_select_completed_elsewhere_leaves_no_waiter_behind() {
     c2_tx.try_send(true).unwrap();
     assert_eq!(p.poll(&mut sel), Poll::Ready(usize::MAX));
     // G2 then waits on c1 with a plain receive; main sends c1 twice.
-    let mut g2 = c1.recv();
+    let mut g2 = Box::pin(c1.recv());
     assert!(p.poll(&mut g2).is_pending());
     c1_tx.try_send(true).unwrap();
     c1_tx.try_send(true).unwrap();
@@ -247,7 +247,7 @@ fn select6_a_stale_entry_is_passed_by_before_its_select_runs_again() {
         if cap == 0 {
             assert!(a_tx.try_send(2).unwrap_err().is_full());
         }
-        let mut later = a.recv();
+        let mut later = Box::pin(a.recv());
         if cap == 1 {
             a_tx.try_send(2).unwrap(); // buffered
         } else {
@@ -520,7 +520,7 @@ fn a_losing_receive_case_leaves_a_parked_rendezvous_sender_parked() {
         let (a_tx, a) = chan::bounded::<char>(0);
         let (b_tx, b) = chan::bounded::<char>(0);
         let p = Probe::new();
-        let (mut send_a, mut send_b) = (a_tx.send('a'), b_tx.send('b'));
+        let (mut send_a, mut send_b) = (Box::pin(a_tx.send('a')), Box::pin(b_tx.send('b')));
         assert!(p.poll(&mut send_a).is_pending());
         assert!(p.poll(&mut send_b).is_pending());
         let mut sel = Select::new();

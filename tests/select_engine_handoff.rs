@@ -72,7 +72,7 @@ fn a_send_case_to_a_parked_receiver_produces_only_when_it_wins() {
     let (in_tx, in_rx) = chan::unbounded::<u32>();
     let made = Made::default();
     let p = Probe::new();
-    let mut receiver = out_rx.recv();
+    let mut receiver = Box::pin(out_rx.recv());
     assert!(p.poll(&mut receiver).is_pending());
     let (mut sends, mut recvs) = (0, 0);
     for i in 0..1_000 {
@@ -86,7 +86,7 @@ fn a_send_case_to_a_parked_receiver_produces_only_when_it_wins() {
         if sel.try_select().unwrap() {
             sends += 1;
             assert_eq!(p.poll(&mut receiver), Poll::Ready(Some(i)));
-            receiver = out_rx.recv();
+            receiver = Box::pin(out_rx.recv());
             assert!(p.poll(&mut receiver).is_pending());
             assert_eq!(in_rx.try_recv(), Ok(i), "the losing receive took a value");
         } else {
@@ -117,7 +117,7 @@ fn a_parked_send_case_that_loses_produces_nothing_and_one_that_wins_produces_onc
             assert!(out.try_send("plain".to_owned()).unwrap_err().is_full());
         } else {
             // A receiver claims the parked send: it waits while the select makes the value.
-            let mut receiver = out_rx.recv();
+            let mut receiver = Box::pin(out_rx.recv());
             assert!(p.poll(&mut receiver).is_pending());
             assert_eq!(made.count(), 0, "made before the select ran");
             assert_eq!(p.poll(&mut sel), Poll::Ready(Ok(0)));
@@ -271,7 +271,7 @@ fn a_receive_case_dropped_while_parked_takes_nothing_later() {
         let mut sel = sel.into_future();
         assert!(p.poll(&mut sel).is_pending());
         drop(sel);
-        let mut plain = rx.recv();
+        let mut plain = Box::pin(rx.recv());
         if cap == 0 {
             assert!(
                 tx.try_send(1).unwrap_err().is_full(),
@@ -297,7 +297,7 @@ fn a_receive_case_dropped_after_a_value_was_handed_to_it_gives_the_value_back() 
         sel.recv(&rx, |_| unreachable!("a dropped select received"));
         let mut sel = sel.into_future();
         assert!(p.poll(&mut sel).is_pending());
-        let mut behind = rx.recv();
+        let mut behind = Box::pin(rx.recv());
         if waiting_behind {
             assert!(p.poll(&mut behind).is_pending());
         }
@@ -325,9 +325,9 @@ fn a_claimed_send_case_dropped_releases_the_receiver_that_waits_for_it() {
     sel.send(&tx, made.value(1), |_| unreachable!("dropped"));
     let mut sel = sel.into_future();
     assert!(p.poll(&mut sel).is_pending());
-    let mut first = rx.recv();
+    let mut first = Box::pin(rx.recv());
     assert!(p.poll(&mut first).is_pending()); // claims the select's case
-    let mut second = rx.recv();
+    let mut second = Box::pin(rx.recv());
     assert!(p.poll(&mut second).is_pending());
     drop(sel);
     assert_eq!(made.count(), 0);
@@ -398,10 +398,10 @@ fn a_value_made_for_a_receiver_that_left_goes_to_the_next_or_stays() {
         sel.send(&tx, made.value(5), |r| r);
         let mut sel = sel.into_future();
         assert!(p.poll(&mut sel).is_pending());
-        let mut gone = rx.recv();
+        let mut gone = Box::pin(rx.recv());
         assert!(p.poll(&mut gone).is_pending());
         drop(gone);
-        let mut next = rx.recv();
+        let mut next = Box::pin(rx.recv());
         if next_waits {
             assert!(p.poll(&mut next).is_pending());
         }
@@ -448,7 +448,7 @@ fn a_panicking_send_value_releases_the_claiming_receiver() {
     );
     let mut sel = sel.into_future();
     assert!(p.poll(&mut sel).is_pending());
-    let mut receiver = rx.recv();
+    let mut receiver = Box::pin(rx.recv());
     assert!(p.poll(&mut receiver).is_pending());
     let wakes = p.wakes();
     assert!(catch_unwind(AssertUnwindSafe(|| p.poll(&mut sel))).is_err());

@@ -32,8 +32,7 @@ pub mod select {
     use std::sync::Arc;
     use std::time::Duration;
 
-    pub use crate::chan::core::Finish;
-    pub use crate::select::case::{Attempt, Case, FutureCase, RecvCase, SendCase};
+    pub use crate::select::case::{Attempt, Case, Finish, FutureCase, RecvCase, SendCase};
     pub use crate::select::engine::{Cases, Engine, SelectMacroFuture};
     pub use crate::select::shared::SelectShared;
 

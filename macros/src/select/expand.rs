@@ -6,12 +6,13 @@
 //! {
 //!     enum __GoscopeSelectOut<__T0, __T1> { __0(__T0), __1(__T1), }
 //!     let __out = {
-//!         let __c0 = if guard { Some(recv(&rx, |v| match v { pat => Some(Out::__0(bindings)), _ => None })) } else { None };
+//!         let __c0 = pin!(if guard { Some(recv(&rx, |v| match v { pat => Some(Out::__0(bindings)), _ => None })) } else { None });
 //!         let __f1 = pin!(if guard { Some(IntoFuture::into_future(fut)) } else { None });
-//!         let __c1 = __f1.as_pin_mut().map(|f| future(f, |v| …));
+//!         let __c1 = pin!(__f1.as_pin_mut().map(|f| future(f, |v| …)));
 //!         let mut __order = [0usize; 2];
-//!         // The cases stay on the stack; the future borrows them.
-//!         SelectMacroFuture::new((&mut __c0, (&mut __c1, ())), &mut __order, biased).await
+//!         // The cases stay pinned on the stack (a channel case holds the waiter the
+//!         // channel links to); the future borrows them.
+//!         SelectMacroFuture::new((__c0.as_mut(), (__c1.as_mut(), ())), &mut __order, biased).await
 //!     }; // every case, and every future, is dropped here, before a body runs
 //!     match __out { Out::__0(bindings) => body0, Out::__1(bindings) => body1, }
 //! }
@@ -60,7 +61,7 @@ pub(crate) fn expand(select: Select) -> TokenStream {
     let list = names
         .iter()
         .rev()
-        .fold(quote!(()), |rest, name| quote!((&mut #name, #rest)));
+        .fold(quote!(()), |rest, name| quote!((#name.as_mut(), #rest)));
     let order = Ident::new("__goscope_order", Span::mixed_site());
 
     let wait = match (&default, mode) {
@@ -109,8 +110,8 @@ pub(crate) fn expand(select: Select) -> TokenStream {
 }
 
 // Input:  case `k`, e.g. `Some(v) = recv(rx), if ready`
-// Output: `let __c<k> = if ready { Some(recv(&rx, handler)) } else { None };` (futures are
-//         pinned on the stack first)
+// Output: `let __c<k> = pin!(if ready { Some(recv(&rx, handler)) } else { None });` (futures
+//         are pinned on the stack first)
 fn case_let(
     private: &TokenStream,
     out_enum: &Ident,
@@ -129,13 +130,13 @@ fn case_let(
         Op::Recv { chan } => {
             let chan = borrowed(chan);
             let make = guarded(quote!(#private::recv(#chan, #handler)));
-            quote!(let mut #name = #make;)
+            quote!(let mut #name = ::core::pin::pin!(#make);)
         }
         Op::Send { chan, value } => {
             let chan = borrowed(chan);
             let value = quote_spanned!(value.span()=> || #value);
             let make = guarded(quote!(#private::send(#chan, #value, #handler)));
-            quote!(let mut #name = #make;)
+            quote!(let mut #name = ::core::pin::pin!(#make);)
         }
         Op::After { keyword, duration } => {
             let fut = quote_spanned!(keyword.span()=> #private::after(#duration));
@@ -159,10 +160,10 @@ fn pinned_future(
     let pinned = Ident::new(&format!("{name}_fut"), Span::mixed_site());
     quote! {
         let #pinned = ::core::pin::pin!(#make);
-        let mut #name = ::core::option::Option::map(
+        let mut #name = ::core::pin::pin!(::core::option::Option::map(
             ::core::option::Option::as_pin_mut(#pinned),
             |fut| #private::future(fut, #handler),
-        );
+        ));
     }
 }
 

@@ -39,12 +39,20 @@
 //!
 //! Like Go's `hchan`: one lock over a ring buffer (`VecDeque`) and two FIFO queues of
 //! parked operations, `recvq` (receivers waiting for a value) and `sendq` (senders waiting
-//! to hand theirs over, each parked entry holding its value). Parked entries live in a
-//! slab inside the channel and are linked by index, so parking allocates nothing once the
-//! slab has grown to the number of operations parked at once.
+//! to hand theirs over, each parked waiter holding its value). A parked operation's
+//! *waiter* lives inside its own pinned future (`SendFuture` and `RecvFuture` are
+//! `!Unpin`), or inside a select's case, and the queues link waiters by pointer, so
+//! parking allocates nothing. A counterpart completes a waiter through one atomic state
+//! word (`waiter.rs` has the protocol and its invariants): the completed side's re-poll
+//! reads that word and takes no lock.
+//!
+//! The files: `core.rs` (the state under the lock, the moves between buffer and queues),
+//! `waiter.rs` (the waiter and the intrusive queue), `ops.rs` (the plain futures' polls
+//! and drops), `select_ops.rs` (what a select case does on the channel), `future.rs`
+//! (the futures), `error.rs`.
 //!
 //! - **send**: closed → the value comes back. A parked receiver → the value is *pushed*
-//!   into that receiver's entry and the send is complete (one lock, no waiting for the
+//!   into that receiver's waiter and the send is complete (one lock, no waiting for the
 //!   receiver to run). Room in the buffer → buffered. Else park in `sendq` with the value.
 //! - **recv**: a buffered value → take it, and if a sender is parked move its value into
 //!   the freed slot (completing that send). A parked sender (rendezvous) → take its
@@ -56,21 +64,23 @@
 //!    before it buffers.
 //! 2. `sendq` non-empty ⇒ the buffer holds at least `capacity` values: a receive that
 //!    frees a slot fills it from the oldest parked sender.
-//! 3. Every value is in exactly one place — a send future, a parked send entry, the
-//!    buffer, a parked receive entry, or the user's hands — and moves between places only
-//!    under the lock. So no value is lost or duplicated.
-//! 4. An entry is created and freed only by its owner (the future); a counterpart only
-//!    moves the value, unlinks the entry and takes its waker.
+//! 3. Every value is in exactly one place — a send future, a parked send waiter, the
+//!    buffer, a parked receive waiter, or the user's hands — and moves between places only
+//!    under the lock (or, once a counterpart has handed a waiter back as done, by its
+//!    owner alone). So no value is lost or duplicated.
+//! 4. A waiter belongs to its owner (the future); a counterpart only moves the value,
+//!    unlinks the waiter and takes its waker, under the lock, and its last access is the
+//!    store that hands the waiter back.
 //! 5. No waker is called and no `T` is dropped while the lock is held.
 //! 6. `close` sets the flag and wakes every parked operation. Buffered values are still
 //!    received; parked senders take their own values back (`SendError(v)`).
 //!
 //! ## Cancel safety
 //!
-//! - A send future dropped while parked takes its entry — and its value — out: the value
+//! - A send future dropped while parked takes its waiter — and its value — out: the value
 //!   was never sent, and is dropped with the future. Once the send is complete, dropping
 //!   the future changes nothing.
-//! - A receive future dropped after a value was pushed into its entry (invariant 3 says
+//! - A receive future dropped after a value was pushed into its waiter (invariant 3 says
 //!   it holds the value): the value was sent, so it is given back — to the next parked
 //!   receiver, or to the front of the buffer, beyond the capacity if need be (a pending
 //!   hand-off: `len()` counts it). Order is kept: it was sent before anything buffered.
@@ -84,17 +94,23 @@
 
 pub(crate) mod core;
 mod error;
+mod future;
 #[cfg(all(test, goscope_loom))]
 mod loom;
-mod slab;
+mod ops;
+pub(crate) mod select_ops;
+#[cfg(test)]
+mod tests;
+pub(crate) mod waiter;
 
 use std::fmt;
-use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use self::core::{Chan, Key};
+use self::core::Chan;
 pub use self::error::{SendError, TryRecvError, TrySendError};
+pub use self::future::{Iter, RecvFuture, SendFuture};
+use self::waiter::Waiter;
 use crate::loom::Arc;
 
 /// Creates a channel that buffers up to `cap` values; `cap == 0` makes a rendezvous
@@ -114,10 +130,7 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     let chan = Arc::new(Chan::new(cap));
     (
         Sender { chan: chan.clone() },
-        Receiver {
-            chan,
-            stream_key: None,
-        },
+        Receiver { chan, stream: None },
     )
 }
 
@@ -148,8 +161,9 @@ pub struct Sender<T> {
 /// closed and drained.
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
-    /// The parked entry of `poll_next`, when used as a `Stream`.
-    stream_key: Option<Key>,
+    /// The waiter of `poll_next`, when used as a `Stream`: boxed, because a `Receiver`
+    /// moves; made on its first use and reused.
+    stream: Option<Pin<Box<Waiter<T>>>>,
 }
 
 impl<T> Sender<T> {
@@ -174,11 +188,7 @@ impl<T> Sender<T> {
     /// # }
     /// ```
     pub fn send(&self, value: T) -> SendFuture<'_, T> {
-        SendFuture {
-            chan: &self.chan,
-            value: Some(value),
-            key: None,
-        }
+        SendFuture::new(&self.chan, value)
     }
 
     /// Sends `value` if that can be done now: a receiver is waiting or the buffer has room.
@@ -234,10 +244,7 @@ impl<T> Receiver<T> {
     /// # }
     /// ```
     pub fn recv(&self) -> RecvFuture<'_, T> {
-        RecvFuture {
-            chan: &self.chan,
-            key: None,
-        }
+        RecvFuture::new(&self.chan)
     }
 
     /// Receives a value if one is ready now.
@@ -282,7 +289,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.iter().sum::<i32>(), 6);
     /// ```
     pub fn iter(&self) -> Iter<'_, T> {
-        Iter { rx: self }
+        Iter::new(self)
     }
 }
 
@@ -351,7 +358,7 @@ impl<T> Clone for Receiver<T> {
         self.chan.add_receiver();
         Receiver {
             chan: self.chan.clone(),
-            stream_key: None,
+            stream: None,
         }
     }
 }
@@ -364,8 +371,8 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        if let Some(key) = self.stream_key.take() {
-            self.chan.cancel_recv(key);
+        if let Some(waiter) = &self.stream {
+            self.chan.cancel_recv(waiter);
         }
         self.chan.drop_receiver();
     }
@@ -376,7 +383,10 @@ impl<T> futures_core::Stream for Receiver<T> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = &mut *self;
-        this.chan.poll_recv(&mut this.stream_key, cx)
+        let waiter = this
+            .stream
+            .get_or_insert_with(|| Box::pin(Waiter::new(false)));
+        this.chan.poll_recv(waiter, cx)
     }
 }
 
@@ -397,124 +407,5 @@ impl<T> fmt::Debug for Receiver<T> {
             .field("capacity", &self.capacity())
             .field("closed", &self.is_closed())
             .finish()
-    }
-}
-
-/// Sends a value.
-///
-/// This `struct` is created by [`Sender::send`]. Cancel-safe: see there.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct SendFuture<'a, T> {
-    chan: &'a Chan<T>,
-    /// The value, until it leaves the future (buffered, handed over, or parked).
-    value: Option<T>,
-    /// The parked entry, while parked.
-    key: Option<Key>,
-}
-
-// `SendFuture` holds no pinned data: the value moves only through `&mut Option<T>`.
-impl<T> Unpin for SendFuture<'_, T> {}
-
-impl<T> Future for SendFuture<'_, T> {
-    type Output = Result<(), SendError<T>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        this.chan.poll_send(&mut this.value, &mut this.key, cx)
-    }
-}
-
-impl<T> Drop for SendFuture<'_, T> {
-    fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            drop(self.chan.cancel_send(key));
-        }
-    }
-}
-
-impl<T> fmt::Debug for SendFuture<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendFuture")
-            .field("parked", &self.key.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-/// Receives a value.
-///
-/// This `struct` is created by [`Receiver::recv`]. Cancel-safe: see there.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct RecvFuture<'a, T> {
-    chan: &'a Chan<T>,
-    key: Option<Key>,
-}
-
-impl<T> Future for RecvFuture<'_, T> {
-    type Output = Option<T>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let this = &mut *self;
-        this.chan.poll_recv(&mut this.key, cx)
-    }
-}
-
-impl<T> Drop for RecvFuture<'_, T> {
-    fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.chan.cancel_recv(key);
-        }
-    }
-}
-
-impl<T> fmt::Debug for RecvFuture<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecvFuture")
-            .field("parked", &self.key.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-/// A blocking iterator over a channel's values.
-///
-/// This `struct` is created by [`Receiver::iter`].
-pub struct Iter<'a, T> {
-    rx: &'a Receiver<T>,
-}
-
-impl<T> Iterator for Iter<'_, T> {
-    type Item = T;
-
-    fn next(&mut self) -> Option<T> {
-        self.rx.recv_blocking()
-    }
-}
-
-/// `for v in &rx { … }`: Go's `for v := range ch`, blocking the thread.
-///
-/// ```
-/// let (tx, rx) = goscope::chan::bounded(4);
-/// std::thread::spawn(move || {
-///     for word in ["a", "b"] {
-///         tx.send_blocking(word).unwrap();
-///     }
-/// });
-/// let mut got = String::new();
-/// for word in &rx {
-///     got.push_str(word);
-/// }
-/// assert_eq!(got, "ab");
-/// ```
-impl<'a, T> IntoIterator for &'a Receiver<T> {
-    type Item = T;
-    type IntoIter = Iter<'a, T>;
-
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
-    }
-}
-
-impl<T> fmt::Debug for Iter<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Iter").finish_non_exhaustive()
     }
 }

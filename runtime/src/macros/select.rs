@@ -118,8 +118,8 @@
 ///
 /// # Expansion
 ///
-/// The cases are built on the stack as a nested tuple, each wrapping its channel end (or
-/// its future, pinned on the stack) and a handler that matches the pattern and wraps the
+/// The cases are pinned on the stack and borrowed as a nested tuple, each wrapping its
+/// channel end (or its future, pinned on the stack too) and a handler that matches the pattern and wraps the
 /// bindings in a local enum; the select engine runs them, then a `match` on that enum runs
 /// the chosen body in the caller's code. No heap allocation unless the select has to park
 /// (then one, for the state it shares with the channels it parks on):
@@ -133,24 +133,25 @@
 /// {
 ///     enum __GoscopeSelectOut<__T0, __T1,> { __0(__T0), __1(__T1), }
 ///     let __goscope_out = {
-///         // a channel case: the channel end, and a handler that matches the pattern
-///         let mut __goscope_c0 = Option::Some(recv(&(rx), |__goscope_value| {
+///         // a channel case: the channel end, and a handler that matches the pattern,
+///         // pinned on the stack (it holds the waiter the channel links to if it parks)
+///         let mut __goscope_c0 = pin!(Option::Some(recv(&(rx), |__goscope_value| {
 ///             let __goscope_case_out = match __goscope_value {
 ///                 Some(job) => Option::Some(__GoscopeSelectOut::__0((job,))),
 ///                 _ => Option::None,
 ///             };
 ///             __goscope_case_out
-///         }));
+///         })));
 ///         // a future case: the future, pinned on the stack
 ///         let __goscope_c1_fut = pin!(Option::Some(after(d)));
-///         let mut __goscope_c1 = Option::map(
+///         let mut __goscope_c1 = pin!(Option::map(
 ///             Option::as_pin_mut(__goscope_c1_fut),
 ///             |fut| future(fut, |_| Option::Some(__GoscopeSelectOut::__1(()))),
-///         );
+///         ));
 ///         let mut __goscope_order = [0usize; 2usize];
 ///         // the engine runs the cases, borrowed in a nested tuple
 ///         SelectMacroFuture::new(
-///             (&mut __goscope_c0, (&mut __goscope_c1, ())),
+///             (__goscope_c0.as_mut(), (__goscope_c1.as_mut(), ())),
 ///             &mut __goscope_order,
 ///             false // `biased;`
 ///         ).await

@@ -7,9 +7,22 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::shared::SelectShared;
-use crate::chan::core::{Chan, Finish, Key, SelRecv, SelSend};
+use crate::chan::core::Chan;
+use crate::chan::select_ops::{SelRecv, SelSend};
+use crate::chan::waiter::Waiter;
 use crate::chan::{Receiver, SendError, Sender};
 use crate::loom::Arc;
+
+/// A select receive case, after a counterpart chose it.
+#[derive(Debug)]
+pub enum Finish<T> {
+    /// The value (or the case's output).
+    Ready(T),
+    /// The value is still being produced by a select's send case.
+    Pending,
+    /// That send case could not produce it: the select polls anew.
+    Released,
+}
 
 /// One attempt at a case during a pass (the select is polling: nothing completes into it).
 #[derive(Debug)]
@@ -26,6 +39,10 @@ pub enum Attempt<O> {
 }
 
 /// A case, object-safe so that a select holds any mix of them.
+///
+/// A case is pinned while a select holds it (boxed by the builder, pinned on the stack by
+/// `select!`), because a channel case holds the waiter its channel links to: its methods
+/// take `&mut self` but never move the case's contents out of it.
 ///
 /// A case's handler turns its outcome into `Some(output)`, or `None` to refuse it.
 pub trait Case<O> {
@@ -61,9 +78,13 @@ pub trait Case<O> {
 }
 
 /// `recv(rx)`.
+///
+/// It holds the waiter it parks in the channel: once a select has tried it, it must not
+/// move until it is dropped (the `Select` builder boxes its cases; `select!` pins them on
+/// the stack). Dropping it takes the waiter out of the channel.
 pub struct RecvCase<'a, T, H> {
     chan: &'a Chan<T>,
-    key: Option<Key>,
+    waiter: Waiter<T>,
     handle: Option<H>,
 }
 
@@ -72,7 +93,7 @@ impl<'a, T, H> RecvCase<'a, T, H> {
     pub fn new(rx: &'a Receiver<T>, handle: H) -> Self {
         RecvCase {
             chan: rx.chan(),
-            key: None,
+            waiter: Waiter::new(false),
             handle: Some(handle),
         }
     }
@@ -100,7 +121,7 @@ impl<T, O, H: FnOnce(Option<T>) -> Option<O>> Case<O> for RecvCase<'_, T, H> {
         register: bool,
         _cx: &mut Context<'_>,
     ) -> Attempt<O> {
-        match self.chan.select_recv(&mut self.key, sel, index, register) {
+        match self.chan.select_recv(&self.waiter, sel, index, register) {
             SelRecv::Ready(value) => attempt(self.output(value)),
             SelRecv::Claimed => Attempt::Committed,
             SelRecv::NotReady => Attempt::NotReady,
@@ -108,7 +129,7 @@ impl<T, O, H: FnOnce(Option<T>) -> Option<O>> Case<O> for RecvCase<'_, T, H> {
     }
 
     fn finish(&mut self) -> Finish<Option<O>> {
-        match self.chan.select_recv_finish(&mut self.key) {
+        match self.chan.select_recv_finish(&self.waiter) {
             Finish::Ready(value) => Finish::Ready(self.output(value)),
             Finish::Pending => Finish::Pending,
             Finish::Released => Finish::Released,
@@ -116,13 +137,11 @@ impl<T, O, H: FnOnce(Option<T>) -> Option<O>> Case<O> for RecvCase<'_, T, H> {
     }
 
     fn unregister(&mut self, _lost: bool) {
-        self.chan.select_unregister(&mut self.key);
+        self.chan.select_unregister(&self.waiter);
     }
 
     fn abandon(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.chan.cancel_recv(key);
-        }
+        self.chan.cancel_recv(&self.waiter);
     }
 
     fn version(&self) -> Option<usize> {
@@ -131,9 +150,11 @@ impl<T, O, H: FnOnce(Option<T>) -> Option<O>> Case<O> for RecvCase<'_, T, H> {
 }
 
 /// `send(tx, value)`: `value` runs only once the case is chosen.
+///
+/// It holds the waiter it parks, like [`RecvCase`]: it must not move once tried.
 pub struct SendCase<'a, T, V, H> {
     chan: &'a Chan<T>,
-    key: Option<Key>,
+    waiter: Waiter<T>,
     value: Option<V>,
     handle: Option<H>,
 }
@@ -143,7 +164,7 @@ impl<'a, T, V, H> SendCase<'a, T, V, H> {
     pub fn new(tx: &'a Sender<T>, value: V, handle: H) -> Self {
         SendCase {
             chan: tx.chan(),
-            key: None,
+            waiter: Waiter::new(true),
             value: Some(value),
             handle: Some(handle),
         }
@@ -152,16 +173,16 @@ impl<'a, T, V, H> SendCase<'a, T, V, H> {
 
 /// Releases a committed send case if producing its value panics: the receiver that
 /// waits for it waits on.
-struct ReleaseOnUnwind<'a, 'k, T> {
+struct ReleaseOnUnwind<'a, 'w, T> {
     chan: &'a Chan<T>,
-    key: &'k mut Option<Key>,
+    waiter: &'w Waiter<T>,
     armed: bool,
 }
 
 impl<T> Drop for ReleaseOnUnwind<'_, '_, T> {
     fn drop(&mut self) {
         if self.armed {
-            self.chan.select_send_release(self.key);
+            self.chan.select_send_release(self.waiter);
         }
     }
 }
@@ -187,13 +208,13 @@ where
         let produce = self.value();
         let mut guard = ReleaseOnUnwind {
             chan: self.chan,
-            key: &mut self.key,
+            waiter: &self.waiter,
             armed: true,
         };
         let value = produce();
         guard.armed = false;
         drop(guard);
-        self.chan.select_send_finish(&mut self.key, value);
+        self.chan.select_send_finish(&self.waiter, value);
         self.output(Ok(()))
     }
 }
@@ -210,7 +231,7 @@ where
         register: bool,
         _cx: &mut Context<'_>,
     ) -> Attempt<O> {
-        match self.chan.select_send(&mut self.key, sel, index, register) {
+        match self.chan.select_send(&self.waiter, sel, index, register) {
             SelSend::Closed => {
                 let value = (self.value())();
                 attempt(self.output(Err(SendError(value))))
@@ -226,15 +247,28 @@ where
     }
 
     fn unregister(&mut self, _lost: bool) {
-        self.chan.select_unregister(&mut self.key);
+        self.chan.select_unregister(&self.waiter);
     }
 
     fn abandon(&mut self) {
-        self.chan.select_send_release(&mut self.key);
+        self.chan.select_send_release(&self.waiter);
     }
 
     fn version(&self) -> Option<usize> {
         Some(self.chan.version())
+    }
+}
+
+impl<T, H> Drop for RecvCase<'_, T, H> {
+    fn drop(&mut self) {
+        // Normally the engine has withdrawn the waiter already (this is then one load).
+        self.chan.cancel_recv(&self.waiter);
+    }
+}
+
+impl<T, V, H> Drop for SendCase<'_, T, V, H> {
+    fn drop(&mut self) {
+        self.chan.select_send_release(&self.waiter);
     }
 }
 
@@ -297,7 +331,7 @@ impl<F: Future + Unpin, O, H: FnOnce(F::Output) -> Option<O>> Case<O> for Future
 impl<T, H> fmt::Debug for RecvCase<'_, T, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvCase")
-            .field("parked", &self.key.is_some())
+            .field("parked", &(!self.waiter.is_free()))
             .finish_non_exhaustive()
     }
 }
@@ -305,7 +339,7 @@ impl<T, H> fmt::Debug for RecvCase<'_, T, H> {
 impl<T, V, H> fmt::Debug for SendCase<'_, T, V, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendCase")
-            .field("parked", &self.key.is_some())
+            .field("parked", &(!self.waiter.is_free()))
             .field("produced", &self.value.is_none())
             .finish_non_exhaustive()
     }

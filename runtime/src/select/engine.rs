@@ -18,9 +18,8 @@ use std::task::{Context, Poll};
 
 use futures_util::task::noop_waker_ref;
 
-use super::case::{Attempt, Case};
+use super::case::{Attempt, Case, Finish};
 use super::shared::{Begin, SelectShared};
-use crate::chan::core::Finish;
 use crate::loom::Arc;
 
 /// A fixed set of cases, indexed `0..len()`; a disabled case is `None`.
@@ -60,9 +59,10 @@ impl<O> Cases<O> for () {
     fn disable(&mut self, _: usize) {}
 }
 
-/// The macro's cons list: case 0, borrowed from the caller's stack (the cases stay where
-/// they were built; the future holds a pointer per case), then the rest.
-impl<O, C: Case<O>, R: Cases<O>> Cases<O> for (&mut Option<C>, R) {
+/// The macro's cons list: case 0, pinned on the caller's stack (the cases stay where
+/// they were built, since a channel case holds the waiter its channel links to; the future
+/// holds a pinned pointer per case), then the rest.
+impl<O, C: Case<O>, R: Cases<O>> Cases<O> for (Pin<&mut Option<C>>, R) {
     #[inline]
     fn len(&self) -> usize {
         1 + self.1.len()
@@ -71,7 +71,7 @@ impl<O, C: Case<O>, R: Cases<O>> Cases<O> for (&mut Option<C>, R) {
     #[inline]
     fn get(&mut self, i: usize) -> Option<&mut dyn Case<O>> {
         if i == 0 {
-            self.0.as_mut().map(|c| c as &mut dyn Case<O>)
+            pinned_case(self.0.as_mut()).map(|c| c as &mut dyn Case<O>)
         } else {
             self.1.get(i - 1)
         }
@@ -87,7 +87,7 @@ impl<O, C: Case<O>, R: Cases<O>> Cases<O> for (&mut Option<C>, R) {
         cx: &mut Context<'_>,
     ) -> Option<Attempt<O>> {
         if i == 0 {
-            self.0.as_mut().map(|c| c.attempt(sel, index, register, cx))
+            pinned_case(self.0.as_mut()).map(|c| c.attempt(sel, index, register, cx))
         } else {
             self.1.attempt(i - 1, index, sel, register, cx)
         }
@@ -95,11 +95,21 @@ impl<O, C: Case<O>, R: Cases<O>> Cases<O> for (&mut Option<C>, R) {
 
     fn disable(&mut self, i: usize) {
         if i == 0 {
-            *self.0 = None;
+            // Dropped in place: its `Drop` takes its waiter out of the channel.
+            self.0.set(None);
         } else {
             self.1.disable(i - 1);
         }
     }
+}
+
+/// The pinned case, to call its `&mut self` methods.
+#[inline]
+fn pinned_case<C>(case: Pin<&mut Option<C>>) -> Option<&mut C> {
+    // SAFETY: the `Case` methods never move the case out of `&mut self` (its contract,
+    // kept by every case in `case.rs`): it stays pinned, and is dropped in place by
+    // `disable` or when the caller's pin goes out of scope.
+    unsafe { case.get_unchecked_mut() }.as_mut()
 }
 
 /// The builder's cases.
