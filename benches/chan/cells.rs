@@ -81,7 +81,7 @@ pub(crate) const MAIN: Matrix = Matrix {
 
 /// The oversubscribed cells: 8 → 1 and 8 → 8, four times the tasks or threads of the main
 /// cells on the same 2 workers or 2 cores, at the contended capacities 0, 1 and 64. Fewer,
-/// shorter samples (10, 0.5 s warm-up, 2.5 s measurement) keep the group near 3 minutes.
+/// shorter samples (10, 0.5 s warm-up, 2.5 s measurement) keep the set near 3½ minutes.
 pub(crate) const OVER: Matrix = Matrix {
     shapes: &[Shape::new("over8x1", 8, 1), Shape::new("over8x8", 8, 8)],
     caps: &[Cap::Bounded(0), Cap::Bounded(1), Cap::Bounded(64)],

@@ -7,7 +7,7 @@
 //! - Oversubscribed: `{async,blocking}_{over8x1,over8x8}_{cap0,cap1,cap64}` (8 → 1 and
 //!   8 → 8: 9 or 16 tasks on the 2 workers, or as many threads on the 2 cores), with
 //!   shorter timing (10 samples, 0.5 s warm-up, 2.5 s measurement per function, about
-//!   3 minutes for the set) where the main cells take the bench's `config()` (20 samples,
+//!   3½ minutes for the set) where the main cells take the bench's `config()` (20 samples,
 //!   1 s, 4 s).
 //!
 //! Each iteration sends the values `0..M` through a fresh channel (M = 100,000; 20,000
@@ -39,7 +39,7 @@
 //! Run: `cargo bench -p goscope-benches --bench chan 2>&1 | tee /tmp/chan-bench.txt`, then
 //! `python3 benches/scripts/ratios.py --subject goscope < /tmp/chan-bench.txt` for
 //! goscope's ratio to the fastest peer of each group (about 11 minutes for the main cells
-//! and 3 more for the oversubscribed ones, on 2 cores).
+//! and 3½ more for the oversubscribed ones, on 2 cores).
 //!
 //! A subset: criterion takes a regular expression matched against `<group>/<peer>`, e.g.
 //! `cargo bench -p goscope-benches --bench chan -- over` for the oversubscribed cells
