@@ -11,7 +11,10 @@ With --subject NAME, NAME is compared against the fastest other function of each
 (the best peer): one table per family of groups (the group name up to its first `_`, e.g.
 `async`, `blocking`), a row per group, a column per function with its time, then the best
 peer and NAME's ratio to it. A line `<group>/<function> n/a` (printed by benches for a peer
-that has no such channel) shows as n/a. Cells where NAME is above 1.00× are listed last.
+that has no such channel) shows as n/a; a group with nothing but n/a lines (one a criterion
+filter skipped, e.g. `--bench chan -- over`) is left out. Cells where NAME is above 1.00×
+are listed last. Group names `<family>_<shape>_<cap>` such as `async_over8x1_cap0` go in
+their family's table (`async`).
 
 Uses criterion's point estimate (the middle of the three times it prints).
 """
@@ -70,6 +73,8 @@ def baseline_tables(groups):
 def subject_tables(groups, subject):
     families = {}
     for group, funcs in groups.items():
+        if all(ns is NA for ns in funcs.values()):
+            continue  # not run (a filtered run still prints every group's n/a lines)
         families.setdefault(group.split("_", 1)[0], {})[group] = funcs
     above = []
     for family, members in families.items():
