@@ -163,17 +163,20 @@ pub struct Counting;
 
 std::thread_local! {
     static ALLOCATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static LIVE_BYTES: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
 }
 
 // SAFETY: forwards every call to the system allocator unchanged; it only counts.
 unsafe impl std::alloc::GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        let _ = LIVE_BYTES.try_with(|n| n.set(n.get() + layout.size() as i64));
         // SAFETY: the caller's contract is passed on as it is.
         unsafe { std::alloc::System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        let _ = LIVE_BYTES.try_with(|n| n.set(n.get() - layout.size() as i64));
         // SAFETY: `ptr` came from `System.alloc` with this layout.
         unsafe { std::alloc::System.dealloc(ptr, layout) }
     }
@@ -185,6 +188,13 @@ pub fn allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
     let before = ALLOCATIONS.with(std::cell::Cell::get);
     let out = f();
     (out, ALLOCATIONS.with(std::cell::Cell::get) - before)
+}
+
+/// Bytes allocated and not yet freed by this thread (where [`Counting`] is the global
+/// allocator): a figure that falls when this thread frees memory another allocated, so
+/// measure a structure used from one thread.
+pub fn live_bytes() -> i64 {
+    LIVE_BYTES.with(std::cell::Cell::get)
 }
 
 /// A [`tracing`] subscriber that records the spans and events it sees, for tests to

@@ -30,6 +30,8 @@ pub(super) struct Inner<T> {
     /// slot freed, a waiter parked, the close.
     changes: usize,
     pub(super) buf: VecDeque<T>,
+    /// Unbounded: the buffer gives memory back as its backlog falls (`unbuffer`).
+    shrinks: bool,
     pub(super) closed: bool,
     /// Buffer slots promised to select send cases that are producing their values.
     pub(super) reserved: usize,
@@ -48,6 +50,7 @@ pub(super) struct Wakes {
 }
 
 impl Wakes {
+    #[inline]
     fn task(&mut self, waker: Waker) {
         match self.first {
             None => self.first = Some(waker),
@@ -101,7 +104,9 @@ impl<T> Chan<T> {
         Chan {
             inner: Mutex::new(Inner {
                 changes: 0,
-                buf: VecDeque::with_capacity(cap.min(1024)),
+                // Unbounded starts small and grows with its backlog.
+                buf: VecDeque::with_capacity(if cap == usize::MAX { 0 } else { cap.min(1024) }),
+                shrinks: cap == usize::MAX,
                 closed: false,
                 reserved: 0,
                 recvq: Queue::new(),
@@ -302,8 +307,23 @@ impl<T> Inner<T> {
         let value = self.buf.pop_front();
         if value.is_some() {
             self.bump();
+            if self.shrinks && self.buf.len() <= self.buf.capacity() / 4 {
+                self.shrink();
+            }
         }
         value
+    }
+
+    /// An unbounded buffer at most a quarter full gives half its memory back (above a
+    /// small floor): its memory follows its backlog, and since the next shrink needs a
+    /// quarter of the capacity taken out again, the copying is amortised O(1) a value.
+    #[cold]
+    fn shrink(&mut self) {
+        const FLOOR: usize = 32;
+        let capacity = self.buf.capacity();
+        if capacity > FLOOR {
+            self.buf.shrink_to((capacity / 2).max(FLOOR));
+        }
     }
 
     // ----- fast paths -----
@@ -330,11 +350,13 @@ impl<T> Inner<T> {
 
     /// The oldest parked receiver that can take a value now, unlinked (not woken yet).
     pub(super) fn find_receiver(&mut self, me: Option<&Arc<SelectShared>>) -> Option<WaiterRef<T>> {
-        if self.recvq.is_empty() {
-            return None;
+        let head = self.recvq.head()?;
+        // SAFETY: under the lock; the head is queued, so alive.
+        if unsafe { waiter(head) }.is_plain() {
+            // SAFETY: as above; the queue is not empty.
+            return Some(unsafe { self.recvq.pop_front() });
         }
-        let head = self.recvq.head();
-        Self::find_from(&mut self.recvq, head, me, true, false)
+        Self::find_from(&mut self.recvq, Some(head), me, true, false)
     }
 
     /// The oldest parked sender that can hand over now, unlinked (not woken yet). A
@@ -345,14 +367,17 @@ impl<T> Inner<T> {
         me: Option<&Arc<SelectShared>>,
         lazy_ok: bool,
     ) -> Option<WaiterRef<T>> {
-        if self.sendq.is_empty() {
-            return None;
+        let head = self.sendq.head()?;
+        // SAFETY: under the lock; the head is queued, so alive.
+        if unsafe { waiter(head) }.is_plain() {
+            // SAFETY: as above; the queue is not empty.
+            return Some(unsafe { self.sendq.pop_front() });
         }
-        let head = self.sendq.head();
-        Self::find_from(&mut self.sendq, head, me, lazy_ok, true)
+        Self::find_from(&mut self.sendq, Some(head), me, lazy_ok, true)
     }
 
-    /// Walks `queue` from `w`, the oldest: a plain waiter is taken; a select's is claimed
+    /// Walks `queue` from `w`, the oldest (a select's; a plain head is taken by the
+    /// callers): a plain waiter is taken; a select's is claimed
     /// by CAS (a polling select is told to poll again, a stale waiter is dropped from the
     /// queue); `me`'s own waiters, and select send waiters unless `lazy_ok`, are passed
     /// by. Kept out of line: the common case of no parked counterpart stays a load and a

@@ -68,6 +68,9 @@ pub(crate) struct Waiter<T> {
     state: AtomicUsize,
     /// A send (in `sendq`), not a receive (in `recvq`).
     send: bool,
+    /// A select case's, completed only through its select's state; else a plain
+    /// operation's, which a counterpart completes at once.
+    select: bool,
     /// Initialised on leaving `NEW`.
     links: UnsafeCell<MaybeUninit<Links<T>>>,
     /// Initialised on leaving `NEW`.
@@ -132,12 +135,24 @@ impl SelRef {
 }
 
 impl<T> Waiter<T> {
-    /// A waiter for a send (`send`) or a receive: `NEW`, nothing else written.
+    /// A plain operation's waiter, for a send (`send`) or a receive: `NEW`, nothing else
+    /// written.
     #[inline]
     pub(crate) fn new(send: bool) -> Self {
+        Self::with_kind(send, false)
+    }
+
+    /// A select case's waiter.
+    pub(crate) fn for_select(send: bool) -> Self {
+        Self::with_kind(send, true)
+    }
+
+    #[inline]
+    fn with_kind(send: bool, select: bool) -> Self {
         Waiter {
             state: AtomicUsize::new(NEW),
             send,
+            select,
             links: UnsafeCell::new(MaybeUninit::uninit()),
             slot: UnsafeCell::new(MaybeUninit::uninit()),
             _pinned: PhantomPinned,
@@ -181,6 +196,12 @@ impl<T> Waiter<T> {
     #[inline]
     pub(crate) fn is_send(&self) -> bool {
         self.send
+    }
+
+    /// A plain operation's (not a select case's).
+    #[inline]
+    pub(crate) fn is_plain(&self) -> bool {
+        !self.select
     }
 
     /// Its owner's alone (`NEW` or `IDLE`).
@@ -368,6 +389,29 @@ impl<T> Queue<T> {
             }
         }
         self.head = Some(w);
+    }
+
+    /// Unlinks the head, which the caller has looked at.
+    ///
+    /// # Safety
+    ///
+    /// The queue contract; the queue is not empty.
+    #[inline]
+    pub(crate) unsafe fn pop_front(&mut self) -> WaiterRef<T> {
+        let head = self.head.expect("pop_front on a non-empty queue");
+        // SAFETY: contract: the head and its successor are alive, and the lock is held.
+        unsafe {
+            let next = head.as_ref().links(|links| {
+                links.queued = false;
+                links.next.take()
+            });
+            match next {
+                Some(n) => n.as_ref().links(|links| links.prev = None),
+                None => self.tail = None,
+            }
+            self.head = next;
+        }
+        head
     }
 
     /// Unlinks `w` if it is queued (in this queue: a waiter's `send` says which).

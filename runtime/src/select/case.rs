@@ -93,7 +93,7 @@ impl<'a, T, H> RecvCase<'a, T, H> {
     pub fn new(rx: &'a Receiver<T>, handle: H) -> Self {
         RecvCase {
             chan: rx.chan(),
-            waiter: Waiter::new(false),
+            waiter: Waiter::for_select(false),
             handle: Some(handle),
         }
     }
@@ -164,7 +164,7 @@ impl<'a, T, V, H> SendCase<'a, T, V, H> {
     pub fn new(tx: &'a Sender<T>, value: V, handle: H) -> Self {
         SendCase {
             chan: tx.chan(),
-            waiter: Waiter::new(true),
+            waiter: Waiter::for_select(true),
             value: Some(value),
             handle: Some(handle),
         }

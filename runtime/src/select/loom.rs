@@ -184,12 +184,12 @@ fn loom_refused_case_reopens_the_select() {
             assert!(block_on(a_tx.send(2)).is_ok());
             assert!(block_on(b_tx.send(7)).is_ok());
         });
-        let mut refusing = Some(RecvCase::new(&a, |v: Option<u32>| {
+        let mut refusing = pin!(Some(RecvCase::new(&a, |v: Option<u32>| {
             (v == Some(1)).then_some(0)
-        }));
-        let mut taking = Some(RecvCase::new(&b, |v: Option<u32>| v));
+        })));
+        let mut taking = pin!(Some(RecvCase::new(&b, |v: Option<u32>| v)));
         let mut order = [0usize; 2];
-        let cases = (&mut refusing, (&mut taking, ()));
+        let cases = (refusing.as_mut(), (taking.as_mut(), ()));
         let out = block_on(SelectMacroFuture::new(cases, &mut order, true));
         assert_eq!(out, 7);
         sender.join().unwrap();
