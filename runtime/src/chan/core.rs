@@ -258,10 +258,10 @@ impl<T> Chan<T> {
 unsafe fn wake<T>(w: &Waiter<T>, wakes: &mut Wakes) {
     // SAFETY: the caller's contract.
     unsafe {
-        w.with(|slot| match &slot.select {
+        w.with(|slot| match slot.select() {
             Some(sel) => wakes.select(&sel.shared),
             None => {
-                if let Some(waker) = slot.waker.take() {
+                if let Some(waker) = slot.take_waker() {
                     wakes.task(waker);
                 }
             }
@@ -395,7 +395,7 @@ impl<T> Inner<T> {
             // is unlinked.
             let (next, claim) = unsafe {
                 let next = Queue::next(p);
-                let claim = waiter(p).with(|slot| match &slot.select {
+                let claim = waiter(p).with(|slot| match slot.select() {
                     None => Claim::Won,
                     Some(sel) if sel.is(me) || (senders && !lazy_ok) => Claim::Busy,
                     Some(sel) => sel.shared.claim(sel.case, me),
@@ -454,7 +454,7 @@ impl<T> Inner<T> {
             // SAFETY: under the lock; `s` was just unlinked and is still WAITING: alive.
             let sender = unsafe { waiter(s) };
             // SAFETY: as above.
-            return Ok(match unsafe { sender.with(|slot| slot.value.take()) } {
+            return Ok(match unsafe { sender.with(|slot| slot.take_value()) } {
                 // A plain sender (rendezvous): its value, and its send is done.
                 Some(v) => {
                     // SAFETY: as above; nobody else points at a plain sender.
@@ -487,7 +487,7 @@ impl<T> Inner<T> {
             // SAFETY: under the lock; `s` was just unlinked and is still WAITING: alive.
             let sender = unsafe { waiter(s) };
             // SAFETY: as above.
-            match unsafe { sender.with(|slot| slot.value.take()) } {
+            match unsafe { sender.with(|slot| slot.take_value()) } {
                 Some(v) => {
                     self.buffer(v);
                     // SAFETY: as above; nobody else points at a plain sender.
@@ -511,7 +511,7 @@ impl<T> Inner<T> {
         // (a queued receiver) no partner's.
         unsafe {
             let receiver = waiter(r);
-            receiver.with(|slot| slot.value = Some(value));
+            receiver.with(|slot| slot.put_value(value));
             complete(receiver, wakes);
         }
         Ok(())
@@ -543,8 +543,8 @@ impl<T> Inner<T> {
         unsafe {
             let receiver = waiter(r);
             let select = receiver.with(|slot| {
-                slot.link = Link::None;
-                slot.select.clone()
+                slot.set_link(Link::None);
+                slot.select().cloned()
             });
             self.bump();
             self.recvq.push_front(r);
@@ -568,8 +568,8 @@ impl<T> Inner<T> {
         unsafe {
             self.recvq.unlink(r.ptr());
             self.sendq.unlink(s.ptr());
-            r.with(|slot| slot.link = Link::Partner(s.ptr()));
-            s.with(|slot| slot.link = Link::Partner(r.ptr()));
+            r.with(|slot| slot.set_link(Link::Partner(s.ptr())));
+            s.with(|slot| slot.set_link(Link::Partner(r.ptr())));
         }
         r.set_state(WAITING);
         s.set_state(WAITING);
@@ -580,7 +580,7 @@ impl<T> Inner<T> {
         // SAFETY: under the lock (`&mut self`), `s` alive (the caller's or just found).
         unsafe {
             self.sendq.unlink(s.ptr());
-            s.with(|slot| slot.link = Link::Slot);
+            s.with(|slot| slot.set_link(Link::Slot));
         }
         self.reserved += 1;
     }
@@ -617,7 +617,7 @@ impl<T> Inner<T> {
         }
         // SAFETY: the caller's contract.
         unsafe {
-            debug_assert!(w.with(|slot| slot.value.is_none() && slot.link.is_none()));
+            debug_assert!(w.with(|slot| slot.is_empty()));
             self.unlink(w);
         }
         w.set_state(IDLE);
@@ -649,8 +649,8 @@ pub(super) unsafe fn init_select<T>(w: &Waiter<T>, sel: Option<&Arc<SelectShared
     // SAFETY: the caller's contract.
     unsafe {
         w.with(|slot| {
-            if slot.select.is_none() {
-                slot.select = sel.map(|sel| SelRef {
+            if let Some(sel) = sel {
+                slot.set_select(SelRef {
                     shared: Arc::clone(sel),
                     case,
                 });
@@ -677,7 +677,7 @@ pub(super) fn is_done<T>(w: &Waiter<T>) -> bool {
 pub(super) fn take_delivered<T>(w: &Waiter<T>) -> T {
     // SAFETY: `w` is DONE, seen with Acquire: the counterpart's writes are visible and no
     // one else touches it (`waiter.rs`, invariant 3).
-    let v = unsafe { w.with(|slot| slot.value.take()) };
+    let v = unsafe { w.with(|slot| slot.take_value()) };
     w.set_state(IDLE);
     v.expect("a completed receive holds its value")
 }

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use super::core::{Chan, Got, Inner, is_done, take_delivered, waiter};
 use super::error::{SendError, TryRecvError, TrySendError};
-use super::waiter::{DONE, IDLE, Link, NEW, Waiter, set_waker};
+use super::waiter::{DONE, IDLE, Link, NEW, Waiter};
 use crate::loom::MutexGuard;
 
 impl<T> Chan<T> {
@@ -62,12 +62,12 @@ impl<T> Chan<T> {
                 unsafe {
                     if inner.closed {
                         inner.unlink(me);
-                        let v = me.with(|slot| slot.value.take());
+                        let v = me.with(|slot| slot.take_value());
                         me.set_state(IDLE);
                         let v = v.expect("a parked send holds its value");
                         return Poll::Ready(Err(SendError(v)));
                     }
-                    me.with(|slot| set_waker(&mut slot.waker, cx));
+                    me.with(|slot| slot.set_waker(cx));
                 }
                 return Poll::Pending;
             }
@@ -79,8 +79,8 @@ impl<T> Chan<T> {
                     // SAFETY: under the lock; `me` is ours and pinned in the future.
                     unsafe {
                         me.with(|slot| {
-                            slot.value = Some(v);
-                            set_waker(&mut slot.waker, cx);
+                            slot.put_value(v);
+                            slot.set_waker(cx);
                         });
                         inner.park(me);
                     }
@@ -122,10 +122,10 @@ impl<T> Chan<T> {
                 return Poll::Ready(Some(take_delivered(me)));
             }
             // SAFETY: under the lock; `me` is ours.
-            if !me.is_free() && unsafe { me.with(|slot| !slot.link.is_none()) } {
+            if !me.is_free() && unsafe { me.with(|slot| !slot.link().is_none()) } {
                 // A select's send case is producing the value for us.
                 // SAFETY: as above.
-                unsafe { me.with(|slot| set_waker(&mut slot.waker, cx)) };
+                unsafe { me.with(|slot| slot.set_waker(cx)) };
                 return Poll::Pending;
             }
             match inner.try_recv(self.cap, None, true, wakes) {
@@ -143,7 +143,7 @@ impl<T> Chan<T> {
                     // SAFETY: under the lock; `me` is ours and pinned, `s` was just
                     // claimed (alive, WAITING).
                     unsafe {
-                        me.with(|slot| set_waker(&mut slot.waker, cx));
+                        me.with(|slot| slot.set_waker(cx));
                         inner.link(me, waiter(s));
                     }
                     Poll::Pending
@@ -151,7 +151,7 @@ impl<T> Chan<T> {
                 Err(TryRecvError::Empty) => {
                     // SAFETY: under the lock; `me` is ours and pinned in the future.
                     unsafe {
-                        me.with(|slot| set_waker(&mut slot.waker, cx));
+                        me.with(|slot| slot.set_waker(cx));
                         inner.park(me);
                     }
                     Poll::Pending
@@ -181,7 +181,7 @@ impl<T> Chan<T> {
                     inner.unlink(me);
                 }
                 me.set_state(IDLE);
-                me.with(|slot| slot.value.take())
+                me.with(|slot| slot.take_value())
             }
         };
         drop(value);
@@ -205,14 +205,9 @@ impl<T> Chan<T> {
             // (it unlinks itself from us under this lock before it goes).
             unsafe {
                 inner.unlink(me);
-                let (link, value) = me.with(|slot| {
-                    (
-                        std::mem::replace(&mut slot.link, Link::None),
-                        slot.value.take(),
-                    )
-                });
+                let (link, value) = me.with(|slot| (slot.take_link(), slot.take_value()));
                 if let Link::Partner(s) = link {
-                    waiter(s).with(|slot| slot.link = Link::None);
+                    waiter(s).with(|slot| slot.set_link(Link::None));
                 }
                 me.set_state(IDLE);
                 if let Some(v) = value {

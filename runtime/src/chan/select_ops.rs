@@ -147,7 +147,7 @@ impl<T> Chan<T> {
             // SAFETY: under the lock; `me` is the case's own; a partner is alive (it
             // unlinks itself from us under this lock before it goes).
             unsafe {
-                let link = me.with(|slot| std::mem::replace(&mut slot.link, Link::None));
+                let link = me.with(|slot| slot.take_link());
                 me.set_state(IDLE);
                 match link {
                     Link::Slot => {
@@ -159,8 +159,8 @@ impl<T> Chan<T> {
                     Link::Partner(r) => {
                         let receiver = waiter(r);
                         receiver.with(|slot| {
-                            slot.link = Link::None;
-                            slot.value = Some(value);
+                            slot.set_link(Link::None);
+                            slot.put_value(value);
                         });
                         complete(receiver, wakes);
                     }
@@ -174,14 +174,14 @@ impl<T> Chan<T> {
     /// line; a reserved slot is freed for a parked sender.
     pub(crate) fn select_send_release(&self, me: &Waiter<T>) {
         // SAFETY: an IDLE waiter is its owner's alone.
-        if me.is_new() || (me.is_free() && unsafe { me.with(|slot| slot.link.is_none()) }) {
+        if me.is_new() || (me.is_free() && unsafe { me.with(|slot| slot.link().is_none()) }) {
             return;
         }
         self.with(|inner, wakes| {
             // SAFETY: under the lock; `me` is the case's own, a partner is alive.
             unsafe {
                 inner.unlink(me);
-                let link = me.with(|slot| std::mem::replace(&mut slot.link, Link::None));
+                let link = me.with(|slot| slot.take_link());
                 me.set_state(IDLE);
                 match link {
                     Link::Slot => {
@@ -205,7 +205,7 @@ impl<T> Chan<T> {
         if is_done(me) {
             Finish::Ready(Some(take_delivered(me)))
         // SAFETY: under the lock; `me` is the case's own.
-        } else if unsafe { me.with(|slot| !slot.link.is_none()) } {
+        } else if unsafe { me.with(|slot| !slot.link().is_none()) } {
             Finish::Pending
         } else {
             Finish::Released

@@ -93,17 +93,33 @@ struct Links<T> {
     queued: bool,
 }
 
-/// What a waiter holds: under the lock while `WAITING`.
+/// What a waiter holds: under the lock while `WAITING`. Each half is one enum of the
+/// exclusive states it can be in, so a waiter stays small (a future moves it on every
+/// `.await`).
 pub(crate) struct Slot<T> {
+    held: Held<T>,
+    wake: Wake,
+}
+
+/// What a waiter holds for the value.
+enum Held<T> {
+    Empty,
     /// A parked send's value until a receiver takes it; a parked receive's value once a
     /// sender hands it over.
-    pub(crate) value: Option<T>,
-    /// How to wake a plain operation's task (a select case is woken through `select`).
-    pub(crate) waker: Option<Waker>,
-    /// A select case's shared state and index, set when the case first parks.
-    pub(crate) select: Option<SelRef>,
-    /// A select's lazy send and what its value goes to.
-    pub(crate) link: Link<T>,
+    Value(T),
+    /// A select send case and the receive waiting for its value point at each other.
+    Partner(WaiterRef<T>),
+    /// A select send case holds a reserved buffer slot for its value.
+    Slot,
+}
+
+/// How a waiter's owner is woken.
+enum Wake {
+    None,
+    /// A plain operation's task.
+    Task(Waker),
+    /// A select case: through its select's shared state, set when the case first parks.
+    Select(SelRef),
 }
 
 /// What a committed select send case delivers into, or what a receive waits on.
@@ -118,6 +134,103 @@ pub(crate) enum Link<T> {
 impl<T> Link<T> {
     pub(crate) fn is_none(&self) -> bool {
         matches!(self, Link::None)
+    }
+}
+
+impl<T> Slot<T> {
+    const EMPTY: Slot<T> = Slot {
+        held: Held::Empty,
+        wake: Wake::None,
+    };
+
+    /// Takes the value held, if any.
+    #[inline]
+    pub(crate) fn take_value(&mut self) -> Option<T> {
+        match std::mem::replace(&mut self.held, Held::Empty) {
+            Held::Value(v) => Some(v),
+            other => {
+                self.held = other;
+                None
+            }
+        }
+    }
+
+    /// Holds `value` (replacing a partner link: the partner delivered it).
+    #[inline]
+    pub(crate) fn put_value(&mut self, value: T) {
+        debug_assert!(!matches!(self.held, Held::Value(_)));
+        self.held = Held::Value(value);
+    }
+
+    /// Whether it holds no value and no link.
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(self.held, Held::Empty)
+    }
+
+    /// The lazy-send link, if any.
+    #[inline]
+    pub(crate) fn link(&self) -> Link<T> {
+        match self.held {
+            Held::Partner(p) => Link::Partner(p),
+            Held::Slot => Link::Slot,
+            Held::Empty | Held::Value(_) => Link::None,
+        }
+    }
+
+    /// Sets the lazy-send link (`Link::None` clears one).
+    pub(crate) fn set_link(&mut self, link: Link<T>) {
+        debug_assert!(!matches!(self.held, Held::Value(_)));
+        self.held = match link {
+            Link::None => Held::Empty,
+            Link::Slot => Held::Slot,
+            Link::Partner(p) => Held::Partner(p),
+        };
+    }
+
+    /// Takes the lazy-send link, if any, leaving none.
+    pub(crate) fn take_link(&mut self) -> Link<T> {
+        let link = self.link();
+        if !link.is_none() {
+            self.held = Held::Empty;
+        }
+        link
+    }
+
+    /// A plain operation's task waker: set to the task's, cloned only if it changed.
+    #[inline]
+    pub(crate) fn set_waker(&mut self, cx: &Context<'_>) {
+        match &self.wake {
+            Wake::Task(waker) if waker.will_wake(cx.waker()) => {}
+            _ => self.wake = Wake::Task(cx.waker().clone()),
+        }
+    }
+
+    /// Takes a plain operation's waker out, to wake it.
+    #[inline]
+    pub(crate) fn take_waker(&mut self) -> Option<Waker> {
+        match std::mem::replace(&mut self.wake, Wake::None) {
+            Wake::Task(waker) => Some(waker),
+            other => {
+                self.wake = other;
+                None
+            }
+        }
+    }
+
+    /// A select case's select, if it has parked or committed.
+    #[inline]
+    pub(crate) fn select(&self) -> Option<&SelRef> {
+        match &self.wake {
+            Wake::Select(sel) => Some(sel),
+            _ => None,
+        }
+    }
+
+    /// A select case learns its select (once).
+    pub(crate) fn set_select(&mut self, sel: SelRef) {
+        if self.select().is_none() {
+            self.wake = Wake::Select(sel);
+        }
     }
 }
 
@@ -180,12 +293,7 @@ impl<T> Waiter<T> {
                 });
             });
             self.slot.with_mut(|slot| {
-                (*slot).write(Slot {
-                    value: None,
-                    waker: None,
-                    select: None,
-                    link: Link::None,
-                });
+                (*slot).write(Slot::EMPTY);
             });
         }
         // Relaxed: the cells are published with the lock (or its Release) when shared.
@@ -288,14 +396,6 @@ impl<T> Drop for Waiter<T> {
             self.slot
                 .with_mut(|slot| unsafe { (*slot).assume_init_drop() });
         }
-    }
-}
-
-/// Sets `slot`'s waker to the task's, cloning only if it changed.
-pub(crate) fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
-    match slot {
-        Some(waker) if waker.will_wake(cx.waker()) => {}
-        _ => *slot = Some(cx.waker().clone()),
     }
 }
 
