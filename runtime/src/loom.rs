@@ -16,7 +16,7 @@ pub(crate) use futures_util::task::AtomicWaker;
 #[cfg(goscope_loom)]
 pub(crate) use loom::future::AtomicWaker;
 #[cfg(goscope_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
 #[cfg(goscope_loom)]
 pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(not(goscope_loom))]
@@ -24,7 +24,7 @@ pub(crate) use parking_lot::{Mutex, MutexGuard};
 #[cfg(not(goscope_loom))]
 pub(crate) use std::sync::Arc;
 #[cfg(not(goscope_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
 
 // std's mutex, which poisons and so keeps what holds it `UnwindSafe` (the scope's handle
 // is, and its tests check it), or loom's (the same API). Lock it with `lock`.

@@ -85,9 +85,13 @@
 pub(crate) mod core;
 mod error;
 #[cfg(all(test, goscope_loom))]
+mod buffers_loom;
+#[cfg(all(test, goscope_loom))]
 mod loom;
 // The lock-free buffers of the channel engine v2, which uses them next: until then only
 // their tests do.
+#[cfg_attr(not(test), allow(dead_code))]
+mod list;
 #[cfg_attr(not(test), allow(dead_code))]
 mod ring;
 mod slab;

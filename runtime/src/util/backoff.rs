@@ -57,7 +57,7 @@ impl Backoff {
     }
 
     /// Whether backing off has gone on long enough that the caller should park.
-    #[cfg_attr(not(test), allow(dead_code))] // the channel engine v2 parks on it
+    #[cfg_attr(any(not(test), goscope_loom), allow(dead_code))] // engine v2 parks on it
     pub(crate) fn is_completed(&self) -> bool {
         self.step.get() > YIELD_LIMIT
     }
