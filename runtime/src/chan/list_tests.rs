@@ -151,7 +151,7 @@ fn drop_drops_what_is_left_and_frees_every_block() {
     }
     let hole = list.try_reserve().unwrap();
     list.cancel(hole);
-    std::mem::forget(list.try_reserve()); // a reservation never filled holds nothing
+    let _never_filled = list.try_reserve().unwrap(); // holds a slot, but no value
     assert_eq!(drops.load(StdOrdering::Relaxed), BLOCK_CAP + 1);
     drop(list); // would leak blocks under Miri if any were left
     assert_eq!(drops.load(StdOrdering::Relaxed), n);
@@ -207,7 +207,7 @@ fn list_and_reservation_are_send_and_sync() {
 /// two.
 #[test]
 fn memory_follows_the_backlog() {
-    let n = if cfg!(miri) { 1_000 } else { 100_000 };
+    let n = if cfg!(miri) { 200 } else { 100_000 };
     let list = List::new();
     assert_eq!(live_blocks(&list), 1);
     for i in 0..n {
