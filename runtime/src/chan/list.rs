@@ -207,6 +207,7 @@ impl<T> List<T> {
 
     /// Pushes `value` at the tail; gives it back only if the list is closed (never
     /// `Full`).
+    #[inline]
     pub(crate) fn try_push(&self, value: T) -> Result<(), PushError<T>> {
         match self.try_reserve() {
             Ok(r) => {
@@ -219,6 +220,7 @@ impl<T> List<T> {
 
     /// Claims the next tail slot before its value exists; see
     /// [`Ring::try_reserve`](super::ring::Ring::try_reserve). Fails only with `Closed`.
+    #[inline]
     pub(crate) fn try_reserve(&self) -> Result<Reservation, ReserveError> {
         let backoff = Backoff::new();
         let mut tail = self.tail.index.load(Ordering::Acquire);
@@ -283,11 +285,13 @@ impl<T> List<T> {
     /// # Panics
     ///
     /// If `r` came from another list.
+    #[inline]
     pub(crate) fn fill(&self, r: Reservation, value: T) {
-        assert_eq!(r.list, self.id, "a reservation filled into another list");
+        assert!(r.list == self.id, "a reservation filled into another list");
         self.publish(r, value);
     }
 
+    #[inline]
     fn publish(&self, r: Reservation, value: T) {
         // SAFETY: `r` is this list's (checked, or just made) and unused (consumed here,
         // not copyable), so its slot is reserved and not passed: the block is alive
@@ -304,8 +308,9 @@ impl<T> List<T> {
     /// # Panics
     ///
     /// If `r` came from another list.
+    #[inline]
     pub(crate) fn cancel(&self, r: Reservation) {
-        assert_eq!(r.list, self.id, "a reservation cancelled in another list");
+        assert!(r.list == self.id, "a reservation cancelled in another list");
         // SAFETY: as in `publish`: the reserved slot's block is alive until this store.
         let slot = unsafe { &(*r.block.cast::<Block<T>>()).slots[r.offset] };
         slot.state.store(HOLE, Ordering::Release);
@@ -313,6 +318,7 @@ impl<T> List<T> {
 
     /// Pops the value at the head, skipping holes; see
     /// [`Ring::try_pop`](super::ring::Ring::try_pop).
+    #[inline]
     pub(crate) fn try_pop(&self) -> Result<T, PopError> {
         let backoff = Backoff::new();
         loop {

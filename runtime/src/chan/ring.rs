@@ -218,6 +218,7 @@ impl<T> Ring<T> {
     }
 
     /// Pushes `value` at the tail, or gives it back if the ring is full or closed.
+    #[inline]
     pub(crate) fn try_push(&self, value: T) -> Result<(), PushError<T>> {
         match self.try_reserve() {
             Ok(r) => {
@@ -232,6 +233,7 @@ impl<T> Ring<T> {
     /// Claims the next tail slot before its value exists: it keeps its FIFO place, and
     /// pops stop at it (`Pending`) until [`fill`](Ring::fill) or
     /// [`cancel`](Ring::cancel). It counts in [`len`](Ring::len) and takes capacity.
+    #[inline]
     pub(crate) fn try_reserve(&self) -> Result<Reservation, ReserveError> {
         let backoff = Backoff::new();
         let mut tail = self.tail.load(Ordering::Relaxed);
@@ -289,12 +291,14 @@ impl<T> Ring<T> {
     /// # Panics
     ///
     /// If `r` came from another ring.
+    #[inline]
     pub(crate) fn fill(&self, r: Reservation, value: T) {
-        assert_eq!(r.ring, self.id, "a reservation filled into another ring");
+        assert!(r.ring == self.id, "a reservation filled into another ring");
         self.publish(r, value);
     }
 
     /// `fill` without the check, for a reservation this ring just made.
+    #[inline]
     fn publish(&self, r: Reservation, value: T) {
         let slot = &self.slots[r.index];
         // SAFETY: `r` is this ring's (checked by `fill`, or made by `try_push` itself) and
@@ -312,8 +316,9 @@ impl<T> Ring<T> {
     /// # Panics
     ///
     /// If `r` came from another ring.
+    #[inline]
     pub(crate) fn cancel(&self, r: Reservation) {
-        assert_eq!(r.ring, self.id, "a reservation cancelled in another ring");
+        assert!(r.ring == self.id, "a reservation cancelled in another ring");
         self.slots[r.index]
             .stamp
             .store((r.pos + 1) | self.mark_bit, Ordering::Release);
@@ -321,6 +326,7 @@ impl<T> Ring<T> {
 
     /// Pops the value at the head, skipping holes. `Pending` if the next slot is reserved
     /// and unfilled; `Closed` only if closed and nothing, reserved or not, is left.
+    #[inline]
     pub(crate) fn try_pop(&self) -> Result<T, PopError> {
         let backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed);
