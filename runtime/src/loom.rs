@@ -16,7 +16,7 @@ pub(crate) use futures_util::task::AtomicWaker;
 #[cfg(goscope_loom)]
 pub(crate) use loom::future::AtomicWaker;
 #[cfg(goscope_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
 #[cfg(goscope_loom)]
 pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(not(goscope_loom))]
@@ -24,7 +24,7 @@ pub(crate) use parking_lot::{Mutex, MutexGuard};
 #[cfg(not(goscope_loom))]
 pub(crate) use std::sync::Arc;
 #[cfg(not(goscope_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, fence};
 
 // std's mutex, which poisons and so keeps what holds it `UnwindSafe` (the scope's handle
 // is, and its tests check it), or loom's (the same API). Lock it with `lock`.
@@ -81,6 +81,13 @@ pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
 impl<T> UnsafeCell<T> {
     pub(crate) fn new(value: T) -> Self {
         UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Runs `f` with a shared pointer to the contents; the caller keeps the aliasing
+    /// rules (no writer at the same time).
+    #[cfg_attr(not(test), allow(dead_code))] // chan/ring.rs and chan/list.rs read with it
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
     }
 
     /// Runs `f` with a pointer to the contents; the caller keeps the aliasing rules.
