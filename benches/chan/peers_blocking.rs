@@ -218,6 +218,12 @@ fn bench_blocking<P: BlockingChan>(
     if ends::<P>(shape, cap).is_none() {
         return false;
     }
+    // crossfire's capacity-1 channel between 8 blocked producers and 8 blocked consumers
+    // on 2 cores spins without progress: one sample did not finish in 4 minutes
+    // (2026-12-02, crossfire 3.1.22), where kanal takes ~8 ms. Not measured: n/a.
+    if peer == "crossfire" && matches!(cap, Cap::Bounded(1)) && shape.consumers >= 8 {
+        return false;
+    }
     let m = messages(true, cap);
     group.bench_function(peer, |b| {
         b.iter_custom(|iters| (0..iters).map(|_| run_blocking::<P>(shape, cap, m)).sum())

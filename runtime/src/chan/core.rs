@@ -12,6 +12,9 @@ use super::waiter::{DONE, IDLE, Link, Queue, SelRef, WAITING, Waiter, WaiterRef}
 use crate::loom::{Arc, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::select::shared::{Claim, SelectShared};
 
+/// The lock's guard (loom's under `--cfg goscope_loom`).
+pub(super) type Guard<'a, T> = MutexGuard<'a, T>;
+
 /// One channel, shared by all its `Sender`s and `Receiver`s.
 pub(crate) struct Chan<T> {
     inner: Mutex<Inner<T>>,

@@ -92,11 +92,11 @@
 //! blocking forms back off (spin, then yield) before they park their thread, so a
 //! hand-off between two busy threads costs no sleep.
 
+#[cfg(all(test, goscope_loom))]
+mod buffers_loom;
 pub(crate) mod core;
 mod error;
 mod future;
-#[cfg(all(test, goscope_loom))]
-mod buffers_loom;
 #[cfg(all(test, goscope_loom))]
 mod loom;
 // The lock-free buffers of the channel engine v2, which uses them next: until then only

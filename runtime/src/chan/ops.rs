@@ -7,10 +7,10 @@
 
 use std::task::{Context, Poll};
 
+use super::core::Guard;
 use super::core::{Chan, Got, Inner, is_done, take_delivered, waiter};
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::waiter::{DONE, IDLE, Link, NEW, Waiter};
-use crate::loom::MutexGuard;
 
 impl<T> Chan<T> {
     /// Polls a send of `*value` (present until the value leaves the future) through the
@@ -46,7 +46,7 @@ impl<T> Chan<T> {
     #[inline(never)]
     fn poll_send_slow(
         &self,
-        inner: MutexGuard<'_, Inner<T>>,
+        inner: Guard<'_, Inner<T>>,
         value: &mut Option<T>,
         me: &Waiter<T>,
         cx: &mut Context<'_>,
@@ -113,7 +113,7 @@ impl<T> Chan<T> {
     #[inline(never)]
     fn poll_recv_slow(
         &self,
-        inner: MutexGuard<'_, Inner<T>>,
+        inner: Guard<'_, Inner<T>>,
         me: &Waiter<T>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<T>> {
