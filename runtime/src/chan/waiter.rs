@@ -279,7 +279,10 @@ impl<T> Waiter<T> {
     /// As for [`Waiter::with`]; a `NEW` waiter is its owner's alone.
     #[inline]
     unsafe fn ready(&self) {
-        if self.state.load(Ordering::Relaxed) != NEW {
+        // SAFETY: the caller's contract: under the lock (where every store to a shared
+        // waiter's state happens) or the owner of an unshared waiter (which nobody else
+        // stores to), so no store races this load.
+        if unsafe { self.state_unsync() } != NEW {
             return;
         }
         // SAFETY: a NEW waiter is known to its owner only (no pointer to it exists), and
@@ -298,6 +301,21 @@ impl<T> Waiter<T> {
         }
         // Relaxed: the cells are published with the lock (or its Release) when shared.
         self.state.store(IDLE, Ordering::Relaxed);
+    }
+
+    /// The state, read where no store can race the read (loom then need not explore it
+    /// as a scheduling point; std's build is a `Relaxed` load either way).
+    ///
+    /// # Safety
+    ///
+    /// No other thread stores to the state concurrently.
+    #[inline]
+    unsafe fn state_unsync(&self) -> usize {
+        #[cfg(goscope_loom)]
+        // SAFETY: the caller's contract.
+        return unsafe { self.state.unsync_load() };
+        #[cfg(not(goscope_loom))]
+        return self.state.load(Ordering::Relaxed);
     }
 
     /// A send's waiter, not a receive's.
@@ -390,7 +408,8 @@ impl<T> Waiter<T> {
 
 impl<T> Drop for Waiter<T> {
     fn drop(&mut self) {
-        if self.state.load(Ordering::Relaxed) != NEW {
+        // SAFETY: `&mut self`: no other thread can store to the state.
+        if unsafe { self.state_unsync() } != NEW {
             // SAFETY: `&mut self`: no one else can reach the waiter (its owner unlinked it
             // before; invariant 2), and a waiter past NEW has an initialised slot.
             self.slot
