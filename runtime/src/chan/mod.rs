@@ -46,10 +46,10 @@
 //! word (`waiter.rs` has the protocol and its invariants): the completed side's re-poll
 //! reads that word and takes no lock.
 //!
-//! The files: `core.rs` (the state under the lock, the moves between buffer and queues),
-//! `waiter.rs` (the waiter and the intrusive queue), `ops.rs` (the plain futures' polls
-//! and drops), `select_ops.rs` (what a select case does on the channel), `future.rs`
-//! (the futures), `error.rs`.
+//! The files: `core.rs` (the state under the lock), `handoff.rs` (the moves between the
+//! buffer and the queues), `waiter.rs` (the waiter and the intrusive queue), `ops.rs` (the
+//! plain futures' polls and drops), `select_ops.rs` (what a select case does on the
+//! channel), `future.rs` (the futures), `error.rs`.
 //!
 //! - **send**: closed → the value comes back. A parked receiver → the value is *pushed*
 //!   into that receiver's waiter and the send is complete (one lock, no waiting for the
@@ -97,6 +97,7 @@ mod buffers_loom;
 pub(crate) mod core;
 mod error;
 mod future;
+mod handoff;
 #[cfg(all(test, goscope_loom))]
 mod loom;
 // The lock-free buffers of the channel engine v2, which uses them next: until then only

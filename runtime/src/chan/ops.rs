@@ -8,7 +8,7 @@
 use std::task::{Context, Poll};
 
 use super::core::Guard;
-use super::core::{Chan, Got, Inner, is_done, take_delivered, waiter};
+use super::core::{Chan, Got, Inner, take_delivered, waiter};
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::waiter::{DONE, IDLE, Link, NEW, Waiter};
 
@@ -52,7 +52,7 @@ impl<T> Chan<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), SendError<T>>> {
         self.under(inner, |inner, wakes| {
-            if is_done(me) {
+            if me.is_done() {
                 me.set_state(IDLE);
                 return Poll::Ready(Ok(()));
             }
@@ -118,7 +118,7 @@ impl<T> Chan<T> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<T>> {
         self.under(inner, |inner, wakes| {
-            if is_done(me) {
+            if me.is_done() {
                 return Poll::Ready(Some(take_delivered(me)));
             }
             // SAFETY: under the lock; `me` is ours.
@@ -177,7 +177,7 @@ impl<T> Chan<T> {
             let mut inner = self.lock();
             // SAFETY: under the lock; `me` is ours.
             unsafe {
-                if !is_done(me) {
+                if !me.is_done() {
                     inner.unlink(me);
                 }
                 me.set_state(IDLE);

@@ -2,7 +2,7 @@
 //! waiter: try now (and park), commit, deliver a lazy send's value, release it, leave.
 //! The protocol is in the `select` module docs.
 
-use super::core::{Chan, Got, commit, complete, init_select, is_done, take_delivered, waiter};
+use super::core::{Chan, Got, commit, complete, init_select, take_delivered, waiter};
 use super::error::TryRecvError;
 use super::waiter::{IDLE, Link, Waiter};
 use crate::loom::Arc;
@@ -198,11 +198,11 @@ impl<T> Chan<T> {
 
     /// A chosen select receive case: has its value arrived?
     pub(crate) fn select_recv_finish(&self, me: &Waiter<T>) -> Finish<Option<T>> {
-        if is_done(me) {
+        if me.is_done() {
             return Finish::Ready(Some(take_delivered(me)));
         }
         let _inner = self.lock();
-        if is_done(me) {
+        if me.is_done() {
             Finish::Ready(Some(take_delivered(me)))
         // SAFETY: under the lock; `me` is the case's own.
         } else if unsafe { me.with(|slot| !slot.link().is_none()) } {

@@ -336,6 +336,12 @@ impl<T> Waiter<T> {
         self.state() <= IDLE
     }
 
+    /// Completed by a counterpart (`DONE`): the owner takes it back.
+    #[inline]
+    pub(crate) fn is_done(&self) -> bool {
+        self.state() == DONE
+    }
+
     /// Never used (no cell to look at).
     #[inline]
     pub(crate) fn is_new(&self) -> bool {
