@@ -102,6 +102,8 @@ mod handoff;
 mod loom;
 // The lock-free buffers of the channel engine v2, which uses them next: until then only
 // their tests do.
+#[cfg(test)]
+mod buffer_tests;
 #[cfg_attr(not(test), allow(dead_code))]
 mod list;
 mod ops;

@@ -303,52 +303,14 @@ fn mpmc_every_value_exactly_once() {
             })
         })
         .collect();
-    let received = Arc::new(StdAtomicUsize::new(0));
-    let total = (PRODUCERS * per_producer) as usize;
-    let consumers: Vec<_> = (0..CONSUMERS)
-        .map(|_| {
-            let (ring, start, received) = (ring.clone(), start.clone(), received.clone());
-            std::thread::spawn(move || {
-                start.wait();
-                let mut got = Vec::new();
-                while received.load(StdOrdering::Relaxed) < total {
-                    match ring.try_pop() {
-                        Ok(v) => {
-                            got.push(v);
-                            received.fetch_add(1, StdOrdering::Relaxed);
-                        }
-                        Err(PopError::Closed) => unreachable!("never closed"),
-                        Err(PopError::Empty | PopError::Pending) => std::thread::yield_now(),
-                    }
-                }
-                got
-            })
-        })
-        .collect();
-    for p in producers {
-        p.join().unwrap();
-    }
-    let mut all = Vec::with_capacity(total);
-    for c in consumers {
-        let got = c.join().unwrap();
-        // One consumer sees each producer's values in the order they were sent.
-        let mut last = vec![None::<u64>; PRODUCERS as usize];
-        for &v in &got {
-            let p = (v / per_producer) as usize;
-            assert!(
-                last[p].is_none_or(|l| l < v),
-                "out of order: {v} after {last:?}"
-            );
-            last[p] = Some(v);
-        }
-        all.extend(got);
-    }
-    assert_eq!(all.len(), total);
-    let n = PRODUCERS * per_producer;
-    assert_eq!(all.iter().sum::<u64>(), n * (n - 1) / 2);
-    all.sort_unstable();
-    all.dedup();
-    assert_eq!(all.len(), total, "a value came out twice");
+    crate::chan::buffer_tests::consume_and_check(
+        &ring,
+        |b| b.try_pop(),
+        &start,
+        producers,
+        per_producer,
+        CONSUMERS,
+    );
     assert_eq!(ring.try_pop(), Err(PopError::Empty));
 }
 
