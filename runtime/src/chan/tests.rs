@@ -220,3 +220,16 @@ fn a_select_macro_parks_its_pinned_cases_and_drops_them_in_place() {
     assert_eq!(poll(sel.as_mut()), Poll::Ready(0));
     assert_eq!(poll(recv.as_mut()), Poll::Ready(Some(7)));
 }
+
+#[test]
+fn a_receiver_dropped_with_a_value_in_its_stream_waiter_gives_it_back() {
+    let (tx, rx) = bounded::<u32>(0);
+    let mut streaming = rx.clone();
+    let mut cx = Context::from_waker(noop_waker_ref());
+    assert!(Pin::new(&mut streaming).poll_next(&mut cx).is_pending());
+    // Handed into the stream's parked waiter, then the receiver goes without polling.
+    tx.try_send(8).unwrap();
+    drop(streaming);
+    assert!(!rx.is_closed(), "another receiver is alive");
+    assert_eq!(rx.try_recv(), Ok(8));
+}
