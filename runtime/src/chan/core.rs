@@ -1,13 +1,16 @@
-//! The shared channel state: the buffer, the two waiter queues, the close flag, and the
-//! lock over them (the moves between them are in `handoff.rs`). The plain futures' polls are in `ops.rs`, the
-//! select cases' in `select_ops.rs`; see the `chan` module docs for the design.
+//! The shared channel state: the lock-free buffer and, under the lock, the two waiter
+//! queues, the given-back values and the close flag (the moves between them are in
+//! `handoff.rs`). The plain futures' polls are in `ops.rs`, the select cases' in
+//! `select_ops.rs`; see the `chan` module docs for the design.
 
 use std::collections::VecDeque;
 #[cfg(goscope_loom)]
 use std::sync::PoisonError;
 use std::task::Waker;
 
+use super::buffer::{Buffer, Parked, RECV, Reserved, SEND, STASH};
 use super::error::{TryRecvError, TrySendError};
+use super::ring::PushError;
 use super::waiter::{DONE, IDLE, Link, Queue, SelRef, WAITING, Waiter, WaiterRef};
 use crate::loom::{Arc, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::select::shared::SelectShared;
@@ -17,27 +20,34 @@ pub(super) type Guard<'a, T> = MutexGuard<'a, T>;
 
 /// One channel, shared by all its `Sender`s and `Receiver`s.
 pub(crate) struct Chan<T> {
+    /// The buffered values, outside the lock: pushed and popped lock-free.
+    pub(super) buf: Buffer<T>,
+    /// What waits under the lock, for the lock-free paths to see.
+    pub(super) parked: Parked,
     inner: Mutex<Inner<T>>,
     /// Buffer capacity; `usize::MAX` for unbounded, 0 for rendezvous.
     pub(super) cap: usize,
+    /// Buffer slots reserved for select send cases and not yet filled or cancelled:
+    /// while it is 0, a claimed and unfilled front slot is a plain push between its two
+    /// stores (`Buffer::pop`).
+    pub(super) lazy: AtomicUsize,
     senders: AtomicUsize,
     receivers: AtomicUsize,
-    /// [`Inner::changes`], published on every release of the lock that changed it: read
-    /// without the lock by a non-blocking select to tell whether a channel it found not
-    /// ready may have become ready since.
+    /// [`Inner::changes`], published on every release of the lock that changed it: with
+    /// the buffer's own version, read without the lock by a non-blocking select to tell
+    /// whether a channel it found not ready may have become ready since.
     version: AtomicUsize,
 }
 
 pub(super) struct Inner<T> {
-    /// Counts the changes that can make an operation ready: a value buffered or taken, a
-    /// slot freed, a waiter parked, the close.
+    /// Counts the changes under the lock that can make an operation ready: a waiter
+    /// parked, a value given back or taken from `stash`, a reserved slot filled or
+    /// cancelled, the close. (The buffer counts its own pushes and pops.)
     changes: usize,
-    pub(super) buf: VecDeque<T>,
-    /// Unbounded: the buffer gives memory back as its backlog falls (`unbuffer`).
-    shrinks: bool,
+    /// Values given back by receives dropped after a value was handed to them: they were
+    /// sent before anything buffered, so they come out first.
+    pub(super) stash: VecDeque<T>,
     pub(super) closed: bool,
-    /// Buffer slots promised to select send cases that are producing their values.
-    pub(super) reserved: usize,
     /// Parked receivers, oldest first.
     pub(super) recvq: Queue<T>,
     /// Parked senders, oldest first.
@@ -105,17 +115,17 @@ pub(super) unsafe fn waiter<'a, T>(w: WaiterRef<T>) -> &'a Waiter<T> {
 impl<T> Chan<T> {
     pub(crate) fn new(cap: usize) -> Self {
         Chan {
+            buf: Buffer::new(cap),
+            parked: Parked::new(),
             inner: Mutex::new(Inner {
                 changes: 0,
-                // Unbounded starts small and grows with its backlog.
-                buf: VecDeque::with_capacity(if cap == usize::MAX { 0 } else { cap.min(1024) }),
-                shrinks: cap == usize::MAX,
+                stash: VecDeque::new(),
                 closed: false,
-                reserved: 0,
                 recvq: Queue::new(),
                 sendq: Queue::new(),
             }),
             cap,
+            lazy: AtomicUsize::new(0),
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
             version: AtomicUsize::new(0),
@@ -144,29 +154,33 @@ impl<T> Chan<T> {
     ) -> R {
         let mut wakes = Wakes::default();
         let out = f(&mut inner, &mut wakes);
-        self.publish(&inner);
+        self.release(&inner);
         drop(inner);
         wakes.run();
         out
     }
 
-    /// Publishes the change count (under the lock).
+    /// As the lock is released: publishes the change count and what is parked.
     #[inline]
-    pub(super) fn publish(&self, inner: &Inner<T>) {
+    pub(super) fn release(&self, inner: &Inner<T>) {
         self.version.store(inner.changes, Ordering::Release);
+        self.parked.sync(inner.parked());
     }
 
-    /// The change count last published; see [`Chan::version`]'s field.
+    /// The change count; see [`Chan::version`]'s field.
     pub(crate) fn version(&self) -> usize {
-        self.version.load(Ordering::Acquire)
+        self.version
+            .load(Ordering::Acquire)
+            .wrapping_add(self.buf.version())
     }
 
     pub(crate) fn capacity(&self) -> Option<usize> {
         (self.cap != usize::MAX).then_some(self.cap)
     }
 
+    /// Buffered values (and slots reserved for select sends), and values given back.
     pub(crate) fn len(&self) -> usize {
-        self.lock().buf.len()
+        self.lock().stash.len() + self.buf.len()
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -195,8 +209,11 @@ impl<T> Chan<T> {
     pub(crate) fn drop_receiver(&self) {
         if self.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.close();
-            let buffered = std::mem::take(&mut self.lock().buf);
-            drop(buffered);
+            let stash = std::mem::take(&mut self.lock().stash);
+            drop(stash);
+            while let Ok(v) = self.buf.pop(&self.lazy) {
+                drop(v);
+            }
         }
     }
 
@@ -207,19 +224,11 @@ impl<T> Chan<T> {
                 return false;
             }
             inner.closed = true;
+            self.buf.close();
             inner.bump();
             // Every parked operation polls again and sees `closed`; waiters stay where
             // they are (a parked sender takes its own value back).
-            for queue in [&inner.recvq, &inner.sendq] {
-                let mut w = queue.head();
-                while let Some(p) = w {
-                    // SAFETY: under the lock; `p` is queued, so alive.
-                    unsafe {
-                        wake(waiter(p), wakes);
-                        w = Queue::next(p);
-                    }
-                }
-            }
+            inner.wake_all(wakes);
             true
         })
     }
@@ -227,28 +236,93 @@ impl<T> Chan<T> {
     // ----- non-blocking operations -----
 
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        let mut inner = self.lock();
-        if inner.can_buffer(self.cap) {
-            inner.buffer(value);
-            self.publish(&inner);
-            return Ok(());
-        }
-        self.under(inner, |inner, wakes| inner.try_send(value, self.cap, wakes))
+        let value = match self.push_fast(value) {
+            Ok(()) => return Ok(()),
+            Err(PushError::Closed(v)) => return Err(TrySendError::Closed(v)),
+            Err(PushError::Full(v)) => v,
+        };
+        self.with(|inner, wakes| self.send_locked(inner, value, None, false, wakes))
     }
 
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
-        let mut inner = self.lock();
-        if let Some(v) = inner.pop_fast() {
-            self.publish(&inner);
+        if let Some(v) = self.pop_fast() {
             return Ok(v);
         }
-        self.under(inner, |inner, wakes| {
-            match inner.try_recv(self.cap, None, false, wakes) {
+        self.with(
+            |inner, wakes| match self.recv_locked(inner, None, false, false, wakes) {
                 Ok(Got::Value(v)) => Ok(v),
                 Ok(Got::Claimed(_)) => unreachable!("a lazy send is claimed only when waiting"),
                 Err(e) => Err(e),
+            },
+        )
+    }
+
+    // ----- lock-free fast paths -----
+
+    /// Pushes `value` into the buffer without the lock, if no receiver is parked; a
+    /// receiver that parked meanwhile gets the buffer's front under the lock. `Full`
+    /// means: take the slow path (a parked receiver, a rendezvous, or no room).
+    #[inline]
+    pub(super) fn push_fast(&self, value: T) -> Result<(), PushError<T>> {
+        if self.cap == 0 || self.parked.hint() & RECV != 0 {
+            return Err(PushError::Full(value));
+        }
+        self.buf.try_push(value)?;
+        if self.parked.after_op() & RECV != 0 {
+            self.settle_now();
+        }
+        Ok(())
+    }
+
+    /// Pops the buffer's front without the lock, if no sender is parked and no value was
+    /// given back; a sender that parked meanwhile gets the freed slot under the lock.
+    /// `None` means: take the slow path.
+    #[inline]
+    pub(super) fn pop_fast(&self) -> Option<T> {
+        if self.cap == 0 || self.parked.hint() & (SEND | STASH) != 0 {
+            return None;
+        }
+        let v = self.buf.pop(&self.lazy).ok()?;
+        if self.parked.after_op() & SEND != 0 {
+            self.settle_now();
+        }
+        Some(v)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn settle_now(&self) {
+        self.with(|inner, wakes| self.settle(inner, None, wakes));
+    }
+
+    /// A slot for a select send case's value, counted in `lazy` before it is claimed.
+    pub(super) fn reserve_slot(&self) -> Option<Reserved> {
+        if self.cap == 0 {
+            return None;
+        }
+        self.lazy.fetch_add(1, Ordering::SeqCst);
+        match self.buf.try_reserve() {
+            Ok(r) => Some(r),
+            Err(_) => {
+                self.lazy.fetch_sub(1, Ordering::SeqCst);
+                None
             }
-        })
+        }
+    }
+
+    /// Fills a reserved slot (under the lock); the caller settles.
+    pub(super) fn filled(&self, inner: &mut Inner<T>, r: Reserved, value: T) {
+        self.buf.fill(r, value);
+        self.lazy.fetch_sub(1, Ordering::SeqCst);
+        inner.bump();
+    }
+
+    /// Gives a reserved slot up (under the lock): a hole, which pops skip; the caller
+    /// settles.
+    pub(super) fn cancelled(&self, inner: &mut Inner<T>, r: Reserved) {
+        self.buf.cancel(r);
+        self.lazy.fetch_sub(1, Ordering::SeqCst);
+        inner.bump();
     }
 }
 
@@ -285,68 +359,32 @@ pub(super) unsafe fn complete<T>(w: &Waiter<T>, wakes: &mut Wakes) {
 }
 
 impl<T> Inner<T> {
-    // ----- the buffer, counting changes -----
-
     /// A change that may make an operation ready (see `changes`).
     #[inline]
     pub(super) fn bump(&mut self) {
         self.changes = self.changes.wrapping_add(1);
     }
 
-    #[inline]
-    pub(super) fn buffer(&mut self, value: T) {
-        self.buf.push_back(value);
-        self.bump();
-    }
-
-    /// A value given back goes first: it was sent first.
-    pub(super) fn buffer_front(&mut self, value: T) {
-        self.buf.push_front(value);
-        self.bump();
-    }
-
-    #[inline]
-    pub(super) fn unbuffer(&mut self) -> Option<T> {
-        let value = self.buf.pop_front();
-        if value.is_some() {
-            self.bump();
-            if self.shrinks && self.buf.len() <= self.buf.capacity() / 4 {
-                self.shrink();
+    /// Wakes every parked operation (they stay queued and poll again).
+    pub(super) fn wake_all(&mut self, wakes: &mut Wakes) {
+        for queue in [&self.recvq, &self.sendq] {
+            let mut w = queue.head();
+            while let Some(p) = w {
+                // SAFETY: under the lock (`&mut self`); `p` is queued, so alive.
+                unsafe {
+                    wake(waiter(p), wakes);
+                    w = Queue::next(p);
+                }
             }
         }
-        value
     }
 
-    /// An unbounded buffer at most a quarter full gives half its memory back (above a
-    /// small floor): its memory follows its backlog, and since the next shrink needs a
-    /// quarter of the capacity taken out again, the copying is amortised O(1) a value.
-    #[cold]
-    fn shrink(&mut self) {
-        const FLOOR: usize = 32;
-        let capacity = self.buf.capacity();
-        if capacity > FLOOR {
-            self.buf.shrink_to((capacity / 2).max(FLOOR));
-        }
-    }
-
-    // ----- fast paths -----
-
-    /// A value may go straight into the buffer: open, room, and no parked receiver that
-    /// should get it instead (the slow path also looks for stale select waiters).
+    /// What is parked, as [`Parked`] flags.
     #[inline]
-    pub(super) fn can_buffer(&self, cap: usize) -> bool {
-        !self.closed && self.recvq.is_empty() && self.buf.len() + self.reserved < cap
-    }
-
-    /// The oldest buffered value, if taking it leaves nothing to do: no parked sender
-    /// waits for the freed slot.
-    #[inline]
-    pub(super) fn pop_fast(&mut self) -> Option<T> {
-        if self.sendq.is_empty() {
-            self.unbuffer()
-        } else {
-            None
-        }
+    fn parked(&self) -> usize {
+        (if self.recvq.is_empty() { 0 } else { RECV })
+            | (if self.sendq.is_empty() { 0 } else { SEND })
+            | (if self.stash.is_empty() { 0 } else { STASH })
     }
 
     // ----- waiters -----
@@ -368,14 +406,13 @@ impl<T> Inner<T> {
         s.set_state(WAITING);
     }
 
-    /// The select send waiter `s` gets a buffer slot for its value.
-    pub(super) fn reserve(&mut self, s: &Waiter<T>) {
+    /// The select send waiter `s` gets the buffer slot `r` for its value.
+    pub(super) fn reserve(&mut self, s: &Waiter<T>, r: Reserved) {
         // SAFETY: under the lock (`&mut self`), `s` alive (the caller's or just found).
         unsafe {
             self.sendq.unlink(s.ptr());
-            s.with(|slot| slot.set_link(Link::Slot));
+            s.with(|slot| slot.set_link(Link::Slot(r)));
         }
-        self.reserved += 1;
     }
 
     /// Parks `w` at the back of its queue, if it is not queued already, and shares it.

@@ -165,3 +165,54 @@ fn loom_dropped_send_races_its_completion() {
         );
     });
 }
+
+// ----- the lock-free buffer against operations parking under the lock -----
+
+#[test]
+fn loom_a_lock_free_push_wakes_a_receiver_that_parks() {
+    for cap in [1, usize::MAX] {
+        loom::model(move || {
+            let (tx, rx) = if cap == usize::MAX {
+                super::unbounded::<u32>()
+            } else {
+                bounded::<u32>(cap)
+            };
+            // The receiver finds nothing and parks while the push goes in without the
+            // lock: either its retry sees the value or the pusher sees it parked. A lost
+            // wake-up is a deadlock, which loom reports.
+            let receiver = thread::spawn(move || block_on(rx.recv()));
+            tx.try_send(4).unwrap();
+            assert_eq!(receiver.join().unwrap(), Some(4));
+        });
+    }
+}
+
+#[test]
+fn loom_a_lock_free_pop_refills_from_a_sender_that_parks() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        tx.try_send(1).unwrap();
+        let sender = thread::spawn(move || block_on(tx.send(2)));
+        assert_eq!(rx.try_recv(), Ok(1));
+        // The sender parked on the full buffer, or found the slot: either way its value
+        // comes next, and its send completes.
+        assert_eq!(block_on(rx.recv()), Some(2));
+        assert!(sender.join().unwrap().is_ok());
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    });
+}
+
+#[test]
+fn loom_lock_free_senders_and_a_parking_receiver_lose_nothing() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let tx2 = tx.clone();
+        let a = thread::spawn(move || block_on(tx.send(1)));
+        let b = thread::spawn(move || block_on(tx2.send(2)));
+        let mut got = [block_on(rx.recv()).unwrap(), block_on(rx.recv()).unwrap()];
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+        assert!(a.join().unwrap().is_ok() && b.join().unwrap().is_ok());
+        assert_eq!(block_on(rx.recv()), None);
+    });
+}

@@ -37,77 +37,114 @@
 //!
 //! # Design
 //!
-//! Like Go's `hchan`: one lock over a ring buffer (`VecDeque`) and two FIFO queues of
-//! parked operations, `recvq` (receivers waiting for a value) and `sendq` (senders waiting
-//! to hand theirs over, each parked waiter holding its value). A parked operation's
-//! *waiter* lives inside its own pinned future (`SendFuture` and `RecvFuture` are
-//! `!Unpin`), or inside a select's case, and the queues link waiters by pointer, so
-//! parking allocates nothing. A counterpart completes a waiter through one atomic state
-//! word (`waiter.rs` has the protocol and its invariants): the completed side's re-poll
-//! reads that word and takes no lock.
+//! Two halves. The **buffer** is lock-free: crossbeam's array flavor (a Vyukov ring,
+//! `ring.rs`) for a bounded channel and its list flavor (`list.rs`) for an unbounded one,
+//! each with *lazy sends* — a slot claimed before its value exists, for a select's send
+//! case. Under the **lock**, as in Go's `hchan`: two FIFO queues of parked operations,
+//! `recvq` (receivers waiting for a value) and `sendq` (senders waiting to hand theirs
+//! over, each parked waiter holding its value), the values given back by cancelled
+//! receives (`stash`), and the close flag. A rendezvous channel (capacity 0) has no
+//! buffer: all of it is under the lock. A parked operation's *waiter* lives inside its
+//! own pinned future (`SendFuture` and `RecvFuture` are `!Unpin`), or inside a select's
+//! case, and the queues link waiters by pointer, so parking allocates nothing. A
+//! counterpart completes a waiter through one atomic state word (`waiter.rs` has the
+//! protocol and its invariants): the completed side's re-poll takes no lock.
 //!
-//! The files: `core.rs` (the state under the lock), `handoff.rs` (the moves between the
-//! buffer and the queues), `waiter.rs` (the waiter and the intrusive queue), `ops.rs` (the
-//! plain futures' polls and drops), `select_ops.rs` (what a select case does on the
-//! channel), `future.rs` (the futures), `error.rs`.
+//! The files: `buffer.rs` (the buffer and the `Parked` flags), `core.rs` (the state, the
+//! lock, the fast paths), `handoff.rs` (the moves between the buffer and the queues),
+//! `waiter.rs` (the waiter and the intrusive queue), `ops.rs` (the plain futures' polls
+//! and drops), `select_ops.rs` (what a select case does on the channel), `future.rs`,
+//! `error.rs`.
 //!
-//! - **send**: closed → the value comes back. A parked receiver → the value is *pushed*
-//!   into that receiver's waiter and the send is complete (one lock, no waiting for the
-//!   receiver to run). Room in the buffer → buffered. Else park in `sendq` with the value.
-//! - **recv**: a buffered value → take it, and if a sender is parked move its value into
-//!   the freed slot (completing that send). A parked sender (rendezvous) → take its
-//!   value. Closed → `None`. Else park in `recvq`.
+//! - **send**, fast path: no receiver parked → push into the buffer, no lock. Slow path,
+//!   under the lock: closed → the value comes back; parked receivers → the buffer's older
+//!   values go to them first, then this value is *pushed* into the oldest receiver's
+//!   waiter (the send is complete, without waiting for the receiver to run); room → into
+//!   the buffer; else park in `sendq` with the value.
+//! - **recv**, fast path: no sender parked, nothing given back → pop the buffer, no lock.
+//!   Slow path: a given-back value, else the buffer's front (the freed slot is refilled
+//!   from the oldest parked sender, completing that send), else a parked sender's value
+//!   (rendezvous), else closed → `None`, else park in `recvq`.
 //!
-//! ## Invariants (all under the lock)
+//! ## Buffer and lock: no lost wake-up
 //!
-//! 1. `recvq` non-empty ⇒ the buffer is empty: a send hands over to a parked receiver
-//!    before it buffers.
-//! 2. `sendq` non-empty ⇒ the buffer holds at least `capacity` values: a receive that
-//!    frees a slot fills it from the oldest parked sender.
-//! 3. Every value is in exactly one place — a send future, a parked send waiter, the
-//!    buffer, a parked receive waiter, or the user's hands — and moves between places only
-//!    under the lock (or, once a counterpart has handed a waiter back as done, by its
-//!    owner alone). So no value is lost or duplicated.
-//! 4. A waiter belongs to its owner (the future); a counterpart only moves the value,
+//! The lock-free paths must see a counterpart that parks under the lock. `Parked` holds
+//! three flags, written only under the lock: `RECV` (`recvq` not empty), `SEND`
+//! (`sendq` not empty), `STASH` (values given back). It is Dekker's pattern, as
+//! crossbeam's `SyncWaker::is_empty` and kanal's signals do it:
+//!
+//! - An operation that may park *raises* its flag, issues a `SeqCst` fence, and then
+//!   tries the buffer under the lock (`send_locked`, `recv_locked` with `park`); only if
+//!   that fails does it park and sleep.
+//! - A lock-free push (pop) issues a `SeqCst` fence after it and reads the flags; if
+//!   `RECV` (`SEND`) is set it takes the lock and *settles*: buffered values go to parked
+//!   receivers, free slots to parked senders (`Chan::settle`).
+//!
+//! Of two `SeqCst` fences one comes first: either the parking side's retry sees the
+//! push (pop), or the pushing (popping) side sees the flag. So a parked receiver never
+//! sleeps beside a buffered value, nor a parked sender beside a free slot, once the
+//! operations that raced with its parking have returned. The flags are also a hint
+//! *before* a fast path (a send with receivers parked goes to the lock directly, to keep
+//! FIFO order among them; a receive with senders parked or values given back likewise).
+//!
+//! A claimed, unfilled front slot (`Pending`) is a plain push between its two stores when
+//! no select holds a reservation (`lazy == 0`): it is waited out (spin, then yield), so a
+//! `try_recv` after a completed send always sees the value. Otherwise a select is making
+//! the value, and a receive parks: the fill happens under the lock and settles.
+//!
+//! ## Invariants
+//!
+//! 1. Once the operations racing with them have returned: `recvq` non-empty ⇒ the buffer
+//!    holds no value ready to pop; `sendq` non-empty ⇒ the buffer is full. (The
+//!    protocol above; while they race, both may hold for a moment.)
+//! 2. Every value is in exactly one place — a send future, a parked send waiter, the
+//!    buffer (a ring or list slot), `stash`, a parked receive waiter, or the user's hands.
+//!    The buffer's slots move a value in or out whole (`ring.rs`, `list.rs`); every other
+//!    move happens under the lock (or, once a counterpart has handed a waiter back as
+//!    done, by its owner alone). So no value is lost or duplicated.
+//! 3. A waiter belongs to its owner (the future); a counterpart only moves the value,
 //!    unlinks the waiter and takes its waker, under the lock, and its last access is the
 //!    store that hands the waiter back.
-//! 5. No waker is called and no `T` is dropped while the lock is held.
-//! 6. `close` sets the flag and wakes every parked operation. Buffered values are still
-//!    received; parked senders take their own values back (`SendError(v)`).
+//! 4. No waker is called and no `T` is dropped while the lock is held.
+//! 5. `close` sets the flag, closes the buffer (later pushes fail) and wakes every parked
+//!    operation. Buffered values are still received; parked senders take their own values
+//!    back (`SendError(v)`).
+//! 6. Every reservation is filled or cancelled exactly once (a select send case's drop
+//!    releases it); `lazy` counts those outstanding. A cancelled reservation is a hole
+//!    that pops skip, and a push that finds the ring full passes the holes at its front.
 //!
 //! ## Cancel safety
 //!
 //! - A send future dropped while parked takes its waiter — and its value — out: the value
 //!   was never sent, and is dropped with the future. Once the send is complete, dropping
 //!   the future changes nothing.
-//! - A receive future dropped after a value was pushed into its waiter (invariant 3 says
+//! - A receive future dropped after a value was pushed into its waiter (invariant 2 says
 //!   it holds the value): the value was sent, so it is given back — to the next parked
-//!   receiver, or to the front of the buffer, beyond the capacity if need be (a pending
-//!   hand-off: `len()` counts it). Order is kept: it was sent before anything buffered.
+//!   receiver, or to `stash`, which receives take from before the buffer, beyond the
+//!   capacity if need be (a pending hand-off: `len()` counts it). Order is kept: it was
+//!   sent before anything buffered.
 //! - The blocking forms are these futures polled on the calling thread (parking it).
 //!
 //! The lock is parking_lot's `Mutex`, which spins briefly before it sleeps: no user code
 //! runs under it (wakers and drops happen after release), so critical sections are a few
-//! dozen instructions and a contended lock is usually free again within the spin. The
+//! dozen instructions and a contended lock is usually free again within the spin; and
+//! only parking, hand-offs and selects take it. The
 //! blocking forms back off (spin, then yield) before they park their thread, so a
 //! hand-off between two busy threads costs no sleep.
 
+mod buffer;
+#[cfg(test)]
+mod buffer_tests;
 #[cfg(all(test, goscope_loom))]
 mod buffers_loom;
 pub(crate) mod core;
 mod error;
 mod future;
 mod handoff;
+mod list;
 #[cfg(all(test, goscope_loom))]
 mod loom;
-// The lock-free buffers of the channel engine v2, which uses them next: until then only
-// their tests do.
-#[cfg(test)]
-mod buffer_tests;
-#[cfg_attr(not(test), allow(dead_code))]
-mod list;
 mod ops;
-#[cfg_attr(not(test), allow(dead_code))]
 mod ring;
 pub(crate) mod select_ops;
 #[cfg(test)]

@@ -7,9 +7,9 @@
 
 use std::task::{Context, Poll};
 
-use super::core::Guard;
-use super::core::{Chan, Got, Inner, take_delivered, waiter};
+use super::core::{Chan, Got, Guard, Inner, take_delivered, waiter};
 use super::error::{SendError, TryRecvError, TrySendError};
+use super::ring::PushError;
 use super::waiter::{DONE, IDLE, Link, NEW, Waiter};
 
 impl<T> Chan<T> {
@@ -24,15 +24,14 @@ impl<T> Chan<T> {
     ) -> Poll<Result<(), SendError<T>>> {
         let state = me.state();
         if state <= IDLE {
-            let mut inner = self.lock();
-            // Fast path: room in the buffer and nobody to hand over to or wake.
-            if inner.can_buffer(self.cap) {
-                let v = value.take().expect("`SendFuture` polled after completion");
-                inner.buffer(v);
-                self.publish(&inner);
-                return Poll::Ready(Ok(()));
+            // Fast path: into the buffer, lock-free.
+            let v = value.take().expect("`SendFuture` polled after completion");
+            match self.push_fast(v) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(PushError::Closed(v)) => return Poll::Ready(Err(SendError(v))),
+                Err(PushError::Full(v)) => *value = Some(v),
             }
-            return self.poll_send_slow(inner, value, me, cx);
+            return self.poll_send_slow(self.lock(), value, me, cx);
         }
         if state == DONE {
             // A receiver took the value.
@@ -72,7 +71,7 @@ impl<T> Chan<T> {
                 return Poll::Pending;
             }
             let v = value.take().expect("`SendFuture` polled after completion");
-            match inner.try_send(v, self.cap, wakes) {
+            match self.send_locked(inner, v, None, true, wakes) {
                 Ok(()) => Poll::Ready(Ok(())),
                 Err(TrySendError::Closed(v)) => Poll::Ready(Err(SendError(v))),
                 Err(TrySendError::Full(v)) => {
@@ -95,13 +94,11 @@ impl<T> Chan<T> {
     pub(crate) fn poll_recv(&self, me: &Waiter<T>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let state = me.state();
         if state <= IDLE {
-            let mut inner = self.lock();
-            // Fast path: a buffered value, and no parked sender to move into its slot.
-            if let Some(v) = inner.pop_fast() {
-                self.publish(&inner);
+            // Fast path: the buffer's front, lock-free.
+            if let Some(v) = self.pop_fast() {
                 return Poll::Ready(Some(v));
             }
-            return self.poll_recv_slow(inner, me, cx);
+            return self.poll_recv_slow(self.lock(), me, cx);
         }
         if state == DONE {
             return Poll::Ready(Some(take_delivered(me)));
@@ -122,13 +119,13 @@ impl<T> Chan<T> {
                 return Poll::Ready(Some(take_delivered(me)));
             }
             // SAFETY: under the lock; `me` is ours.
-            if !me.is_free() && unsafe { me.with(|slot| !slot.link().is_none()) } {
+            if !me.is_free() && unsafe { me.with(|slot| slot.is_linked()) } {
                 // A select's send case is producing the value for us.
                 // SAFETY: as above.
                 unsafe { me.with(|slot| slot.set_waker(cx)) };
                 return Poll::Pending;
             }
-            match inner.try_recv(self.cap, None, true, wakes) {
+            match self.recv_locked(inner, None, true, true, wakes) {
                 Ok(Got::Value(v)) => {
                     // SAFETY: under the lock; `me` is ours.
                     unsafe { inner.forget(me) };
@@ -173,8 +170,7 @@ impl<T> Chan<T> {
 
     #[inline(never)]
     fn cancel_parked_send(&self, me: &Waiter<T>) {
-        let value = {
-            let mut inner = self.lock();
+        let value = self.with(|inner, _| {
             // SAFETY: under the lock; `me` is ours.
             unsafe {
                 if !me.is_done() {
@@ -183,7 +179,7 @@ impl<T> Chan<T> {
                 me.set_state(IDLE);
                 me.with(|slot| slot.take_value())
             }
-        };
+        });
         drop(value);
     }
 

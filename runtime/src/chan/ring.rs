@@ -38,6 +38,9 @@
 //!   `h + one_lap`. Stamp `(h + 1) | mark_bit` → the same without a value, then go on to
 //!   the next slot. Stamp `h` → `tail == h` means empty (or closed), else the slot is
 //!   reserved: `Pending`, without moving `head`.
+//!   A producer that finds the ring full with a hole at `head` moves `head` past it (as
+//!   a pop would) and tries again: a cancelled reservation holds no capacity once it is
+//!   at the front.
 //! - **close** sets the mark bit in `tail` (`fetch_or`): every later claim fails, every
 //!   earlier claim stays valid, so values and reservations made before still come out.
 //!
@@ -160,6 +163,9 @@ pub(crate) struct Ring<T> {
     mark_bit: usize,
     /// `{ lap: 1, index: 0 }`.
     one_lap: usize,
+    /// Holes not yet passed: a producer that finds the ring full looks for one at the
+    /// front only while this is not 0 (so a full ring costs nothing more without them).
+    holes: AtomicUsize,
     id: u64,
 }
 
@@ -195,6 +201,7 @@ impl<T> Ring<T> {
             slots,
             mark_bit,
             one_lap,
+            holes: AtomicUsize::new(0),
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
@@ -270,6 +277,10 @@ impl<T> Ring<T> {
                 fence(Ordering::SeqCst);
                 let head = self.head.load(Ordering::Relaxed);
                 if head.wrapping_add(self.one_lap) == tail {
+                    if self.holes.load(Ordering::Relaxed) != 0 && self.pass_hole(head) {
+                        tail = self.tail.load(Ordering::Relaxed);
+                        continue;
+                    }
                     return Err(if self.tail.load(Ordering::Relaxed) & self.mark_bit != 0 {
                         ReserveError::Closed
                     } else {
@@ -284,6 +295,30 @@ impl<T> Ring<T> {
                 tail = self.tail.load(Ordering::Relaxed);
             }
         }
+    }
+
+    /// A full ring whose front slot at `head` is a hole: moves the head past it, as a pop
+    /// would, so that the slot is free for the producer that found the ring full (a
+    /// cancelled reservation keeps no capacity once it is at the front). `true` if the
+    /// head moved (by this thread or another): look again.
+    #[cold]
+    fn pass_hole(&self, head: usize) -> bool {
+        let slot = self.slot(head);
+        if slot.stamp.load(Ordering::Acquire) != (head + 1) | self.mark_bit {
+            return false;
+        }
+        let next = self.next(head);
+        if self
+            .head
+            .compare_exchange(head, next, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+        {
+            // As in `try_pop`: winning the CAS makes this thread the slot's one consumer.
+            slot.stamp
+                .store(head.wrapping_add(self.one_lap), Ordering::Release);
+            self.holes.fetch_sub(1, Ordering::Relaxed);
+        }
+        true
     }
 
     /// Publishes `value` in the reserved slot, at the FIFO place the reservation took.
@@ -319,6 +354,7 @@ impl<T> Ring<T> {
     #[inline]
     pub(crate) fn cancel(&self, r: Reservation) {
         assert!(r.ring == self.id, "a reservation cancelled in another ring");
+        self.holes.fetch_add(1, Ordering::Relaxed);
         self.slots[r.index]
             .stamp
             .store((r.pos + 1) | self.mark_bit, Ordering::Release);
@@ -355,7 +391,11 @@ impl<T> Ring<T> {
                             .store(head.wrapping_add(self.one_lap), Ordering::Release);
                         match value {
                             Some(value) => return Ok(value),
-                            None => head = next, // a hole: on to the next slot
+                            None => {
+                                // A hole: on to the next slot.
+                                self.holes.fetch_sub(1, Ordering::Relaxed);
+                                head = next;
+                            }
                         }
                     }
                     Err(h) => {
@@ -432,12 +472,14 @@ impl<T> Ring<T> {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         let head = self.head.load(Ordering::SeqCst);
         let tail = self.tail.load(Ordering::SeqCst);
         tail & !self.mark_bit == head
     }
 
+    #[cfg(test)]
     pub(crate) fn is_full(&self) -> bool {
         let tail = self.tail.load(Ordering::SeqCst);
         let head = self.head.load(Ordering::SeqCst);

@@ -126,6 +126,30 @@ fn cancelled_reservations_are_skipped_and_free_their_slot() {
 }
 
 #[test]
+fn a_push_into_a_full_ring_passes_the_holes_at_its_front() {
+    let ring = Ring::new(3);
+    let a = ring.try_reserve().unwrap();
+    let b = ring.try_reserve().unwrap();
+    ring.try_push(5).unwrap();
+    ring.cancel(a);
+    ring.cancel(b);
+    // Full by claims, but the two front claims are holes: the pushes take their slots.
+    ring.try_push(6).unwrap();
+    ring.try_push(7).unwrap();
+    assert_eq!(ring.try_push(8), Err(PushError::Full(8)));
+    assert_eq!(drain(&ring), [5, 6, 7]);
+    // A hole behind a value is passed once the value is popped and it is the front.
+    ring.try_push(1).unwrap();
+    let c = ring.try_reserve().unwrap();
+    ring.try_push(2).unwrap();
+    ring.cancel(c);
+    assert_eq!(ring.try_pop(), Ok(1));
+    ring.try_push(3).unwrap(); // the freed slot
+    ring.try_push(4).unwrap(); // the hole's, now at the front
+    assert_eq!(drain(&ring), [2, 3, 4]);
+}
+
+#[test]
 fn a_ring_of_holes_drains_to_empty() {
     let ring = Ring::<u8>::new(3);
     for _ in 0..3 {

@@ -2,7 +2,8 @@
 //! waiter: try now (and park), commit, deliver a lazy send's value, release it, leave.
 //! The protocol is in the `select` module docs.
 
-use super::core::{Chan, Got, commit, complete, init_select, take_delivered, waiter};
+use super::buffer::{Reserved, SEND};
+use super::core::{Chan, Got, Inner, commit, complete, init_select, take_delivered, waiter};
 use super::error::TryRecvError;
 use super::waiter::{IDLE, Link, Waiter};
 use crate::loom::Arc;
@@ -40,17 +41,16 @@ impl<T> Chan<T> {
         register: bool,
     ) -> SelRecv<T> {
         debug_assert!(sel.is_some() || !register);
-        let mut inner = self.lock();
-        // Fast path: a buffered value, and no parked sender to move into its slot.
-        if let Some(v) = inner.pop_fast() {
+        // Fast path: the buffer's front, lock-free, for a case not parked (no counterpart
+        // can reach its waiter).
+        if me.is_free()
+            && let Some(v) = self.pop_fast()
+        {
             commit(sel, case);
-            // SAFETY: under the lock; `me` is the case's own.
-            unsafe { inner.forget(me) };
-            self.publish(&inner);
             return SelRecv::Ready(Some(v));
         }
-        self.under(inner, |inner, wakes| {
-            match inner.try_recv(self.cap, sel, register, wakes) {
+        self.with(|inner, wakes| {
+            match self.recv_locked(inner, sel, register, register, wakes) {
                 Ok(Got::Value(v)) => {
                     commit(sel, case);
                     // SAFETY: under the lock; `me` is the case's own.
@@ -99,34 +99,38 @@ impl<T> Chan<T> {
         register: bool,
     ) -> SelSend {
         debug_assert!(sel.is_some() || !register);
-        let mut inner = self.lock();
-        // Fast path: room in the buffer and no parked receiver: reserve a slot.
-        if me.is_free() && inner.can_buffer(self.cap) {
-            commit(sel, case);
-            inner.reserve(me);
-            return SelSend::Committed;
-        }
-        self.under(inner, |inner, _wakes| {
+        self.with(|inner, wakes| {
             if inner.closed {
                 commit(sel, case);
                 // SAFETY: under the lock; `me` is the case's own.
                 unsafe { inner.forget(me) };
                 return SelSend::Closed;
             }
-            if let Some(r) = inner.find_receiver(sel) {
-                commit(sel, case);
-                // SAFETY: under the lock; `me` is the case's own and pinned, `r` was just
-                // found (alive).
-                unsafe {
-                    init_select(me, sel, case);
-                    inner.link(waiter(r), me);
+            if !inner.recvq.is_empty() {
+                // The buffer's older values go first.
+                if self.cap != 0 || !inner.stash.is_empty() {
+                    self.settle(inner, sel, wakes);
                 }
-                return SelSend::Committed;
+                if let Some(r) = inner.find_receiver(sel) {
+                    commit(sel, case);
+                    // SAFETY: under the lock; `me` is the case's own and pinned, `r` was
+                    // just found (alive).
+                    unsafe {
+                        init_select(me, sel, case);
+                        inner.link(waiter(r), me);
+                    }
+                    return SelSend::Committed;
+                }
             }
-            if inner.buf.len() + inner.reserved < self.cap {
+            if register && self.cap != 0 {
+                // It may park: a receive that pops from now on sees the flag, and one
+                // that popped before is seen by this try (as in `send_locked`).
+                self.parked.raise(SEND);
+            }
+            if let Some(r) = self.reserve_slot() {
                 commit(sel, case);
-                inner.reserve(me);
-                me.set_state(IDLE);
+                // SAFETY: under the lock; `me` is the case's own.
+                unsafe { self.take_slot(inner, me, r) };
                 return SelSend::Committed;
             }
             if register {
@@ -140,6 +144,16 @@ impl<T> Chan<T> {
         })
     }
 
+    /// The case's own waiter `me` takes the reserved slot `r`, leaving its queue.
+    ///
+    /// # Safety
+    ///
+    /// Under the lock; `me` is the case's own.
+    unsafe fn take_slot(&self, inner: &mut Inner<T>, me: &Waiter<T>, r: Reserved) {
+        inner.reserve(me, r);
+        me.set_state(IDLE);
+    }
+
     /// Delivers the value of a committed select send case: into the receive waiting for
     /// it, else (that receiver is gone) to another receiver or the buffer.
     pub(crate) fn select_send_finish(&self, me: &Waiter<T>, value: T) {
@@ -150,10 +164,9 @@ impl<T> Chan<T> {
                 let link = me.with(|slot| slot.take_link());
                 me.set_state(IDLE);
                 match link {
-                    Link::Slot => {
-                        inner.reserved -= 1;
-                        inner.bump();
-                        inner.deliver(value, wakes);
+                    Link::Slot(r) => {
+                        self.filled(inner, r, value);
+                        self.settle(inner, None, wakes);
                     }
                     Link::None => inner.give_back(value, wakes),
                     Link::Partner(r) => {
@@ -174,7 +187,7 @@ impl<T> Chan<T> {
     /// line; a reserved slot is freed for a parked sender.
     pub(crate) fn select_send_release(&self, me: &Waiter<T>) {
         // SAFETY: an IDLE waiter is its owner's alone.
-        if me.is_new() || (me.is_free() && unsafe { me.with(|slot| slot.link().is_none()) }) {
+        if me.is_new() || (me.is_free() && unsafe { me.with(|slot| !slot.is_linked()) }) {
             return;
         }
         self.with(|inner, wakes| {
@@ -184,10 +197,9 @@ impl<T> Chan<T> {
                 let link = me.with(|slot| slot.take_link());
                 me.set_state(IDLE);
                 match link {
-                    Link::Slot => {
-                        inner.reserved -= 1;
-                        inner.bump();
-                        inner.refill(self.cap, None, wakes);
+                    Link::Slot(r) => {
+                        self.cancelled(inner, r);
+                        self.settle(inner, None, wakes);
                     }
                     Link::None => {}
                     Link::Partner(r) => inner.release_receiver(r, wakes),
@@ -205,7 +217,7 @@ impl<T> Chan<T> {
         if me.is_done() {
             Finish::Ready(Some(take_delivered(me)))
         // SAFETY: under the lock; `me` is the case's own.
-        } else if unsafe { me.with(|slot| !slot.link().is_none()) } {
+        } else if unsafe { me.with(|slot| slot.is_linked()) } {
             Finish::Pending
         } else {
             Finish::Released
@@ -218,8 +230,7 @@ impl<T> Chan<T> {
         if me.is_free() {
             return;
         }
-        let mut inner = self.lock();
         // SAFETY: under the lock; `me` is the case's own.
-        unsafe { inner.forget(me) };
+        self.with(|inner, _| unsafe { inner.forget(me) });
     }
 }

@@ -48,6 +48,7 @@ use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 use std::task::{Context, Waker};
 
+use super::buffer::Reserved;
 use crate::loom::{Arc, AtomicUsize, Ordering, UnsafeCell};
 use crate::select::shared::SelectShared;
 
@@ -110,7 +111,7 @@ enum Held<T> {
     /// A select send case and the receive waiting for its value point at each other.
     Partner(WaiterRef<T>),
     /// A select send case holds a reserved buffer slot for its value.
-    Slot,
+    Slot(Reserved),
 }
 
 /// How a waiter's owner is woken.
@@ -126,15 +127,9 @@ enum Wake {
 pub(crate) enum Link<T> {
     None,
     /// A select send case holds a reserved buffer slot for its value.
-    Slot,
+    Slot(Reserved),
     /// A select send case and the receive waiting for its value point at each other.
     Partner(WaiterRef<T>),
-}
-
-impl<T> Link<T> {
-    pub(crate) fn is_none(&self) -> bool {
-        matches!(self, Link::None)
-    }
 }
 
 impl<T> Slot<T> {
@@ -167,14 +162,10 @@ impl<T> Slot<T> {
         matches!(self.held, Held::Empty)
     }
 
-    /// The lazy-send link, if any.
+    /// Whether it holds a lazy-send link (a partner or a reserved slot).
     #[inline]
-    pub(crate) fn link(&self) -> Link<T> {
-        match self.held {
-            Held::Partner(p) => Link::Partner(p),
-            Held::Slot => Link::Slot,
-            Held::Empty | Held::Value(_) => Link::None,
-        }
+    pub(crate) fn is_linked(&self) -> bool {
+        matches!(self.held, Held::Partner(_) | Held::Slot(_))
     }
 
     /// Sets the lazy-send link (`Link::None` clears one).
@@ -182,18 +173,21 @@ impl<T> Slot<T> {
         debug_assert!(!matches!(self.held, Held::Value(_)));
         self.held = match link {
             Link::None => Held::Empty,
-            Link::Slot => Held::Slot,
+            Link::Slot(r) => Held::Slot(r),
             Link::Partner(p) => Held::Partner(p),
         };
     }
 
     /// Takes the lazy-send link, if any, leaving none.
     pub(crate) fn take_link(&mut self) -> Link<T> {
-        let link = self.link();
-        if !link.is_none() {
-            self.held = Held::Empty;
+        match std::mem::replace(&mut self.held, Held::Empty) {
+            Held::Partner(p) => Link::Partner(p),
+            Held::Slot(r) => Link::Slot(r),
+            other => {
+                self.held = other;
+                Link::None
+            }
         }
-        link
     }
 
     /// A plain operation's task waker: set to the task's, cloned only if it changed.

@@ -200,3 +200,41 @@ fn loom_refused_case_reopens_the_select() {
         );
     });
 }
+
+/// A select parked on a full buffer gets a slot reserved by the receive that freed it
+/// (or finds the slot itself), and is dropped before it can fill it, or fills it: the
+/// receiver's next value is the select's, or, once the reservation is given up (a hole
+/// at the front of a full ring), the next plain send's.
+#[test]
+fn loom_a_reserved_slot_given_up_races_a_receiver() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        tx.try_send(0).unwrap();
+        let receiver = thread::spawn(move || (block_on(rx.recv()), block_on(rx.recv())));
+        let mut sel = Select::new();
+        sel.send(&tx, || 1, |r| r.is_ok());
+        let mut fut = Box::pin(sel.into_future());
+        let sent = matches!(poll_once(fut.as_mut()), Poll::Ready(true));
+        drop(fut);
+        if !sent {
+            block_on(tx.send(9)).unwrap();
+        }
+        let (first, second) = receiver.join().unwrap();
+        assert_eq!(first, Some(0));
+        assert_eq!(second, Some(if sent { 1 } else { 9 }));
+    });
+}
+
+/// A receiver parks behind a slot a select reserved (`Pending`): the fill hands it the
+/// value.
+#[test]
+fn loom_a_filled_reservation_reaches_a_parked_receiver() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let receiver = thread::spawn(move || block_on(rx.recv()));
+        let mut sel = Select::new();
+        sel.send(&tx, || 1, |r| r.is_ok());
+        assert!(block_on(sel.into_future()));
+        assert_eq!(receiver.join().unwrap(), Some(1));
+    });
+}
