@@ -204,7 +204,10 @@ fn loom_a_lock_free_pop_refills_from_a_sender_that_parks() {
 
 #[test]
 fn loom_lock_free_senders_and_a_parking_receiver_lose_nothing() {
-    loom::model(|| {
+    // Three threads: bounded at 2 preemptions to keep the model within CI's budget.
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(|| {
         let (tx, rx) = bounded::<u32>(1);
         let tx2 = tx.clone();
         let a = thread::spawn(move || block_on(tx.send(1)));
