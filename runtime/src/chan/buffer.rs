@@ -75,14 +75,18 @@ impl<T> Buffer<T> {
     /// that comes back means a select is producing the front value.
     #[inline]
     pub(super) fn pop(&self, lazy: &AtomicUsize) -> Result<T, PopError> {
-        let popped = match self {
+        match self.try_pop() {
+            Err(PopError::Pending) => self.pop_pending(lazy),
+            popped => popped,
+        }
+    }
+
+    #[inline]
+    fn try_pop(&self) -> Result<T, PopError> {
+        match self {
             Buffer::Ring(ring) => ring.try_pop(),
             Buffer::List(list) => list.try_pop(),
             Buffer::Zero => Err(PopError::Empty),
-        };
-        match popped {
-            Err(PopError::Pending) => self.pop_pending(lazy),
-            popped => popped,
         }
     }
 
@@ -94,11 +98,7 @@ impl<T> Buffer<T> {
                 return Err(PopError::Pending);
             }
             backoff.snooze();
-            let popped = match self {
-                Buffer::Ring(ring) => ring.try_pop(),
-                Buffer::List(list) => list.try_pop(),
-                Buffer::Zero => Err(PopError::Empty),
-            };
+            let popped = self.try_pop();
             if !matches!(popped, Err(PopError::Pending)) {
                 return popped;
             }
